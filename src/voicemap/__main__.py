@@ -1,0 +1,3 @@
+from voicemap.cli import main
+
+main()

@@ -1,0 +1,85 @@
+"""Product and app reviews from CSV, JSON or JSON Lines.
+
+Field names differ between stores and scrapers, so common names are detected and
+every one can be overridden. Title and body are both kept: the title often carries
+the verdict ("Stopped working after update").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from voicemap.domain import Source, Utterance
+from voicemap.ingest.errors import InputFileError
+from voicemap.ingest.tabular import Table, as_float, clean_cell, find_column, read_table, require_columns
+
+TEXT_FIELDS = ("body", "text", "review", "review_text", "reviewText", "content", "comment", "comments",
+               "review_body", "message", "feedback")
+TITLE_FIELDS = ("title", "summary", "headline", "review_title", "subject")
+RATING_FIELDS = ("rating", "stars", "star_rating", "score", "overall", "review_rating")
+DATE_FIELDS = ("date", "at", "created_at", "review_date", "timestamp", "time", "submitted_at", "updated")
+AUTHOR_FIELDS = ("author", "user", "username", "user_name", "userName", "reviewer", "reviewer_name", "name")
+ID_FIELDS = ("review_id", "reviewId", "id", "uuid")
+
+
+def looks_like_reviews(columns: list[str]) -> bool:
+    """A table with a review-text field and a rating field is a reviews file, not a survey."""
+    return bool(find_column(columns, TEXT_FIELDS) and find_column(columns, RATING_FIELDS))
+
+
+def read_reviews(
+    path: str | Path,
+    text_columns: list[str] | None = None,
+    id_column: str | None = None,
+    table: Table | None = None,
+) -> Source:
+    """Read reviews; each body (and title, when present) becomes an utterance."""
+    table = table or read_table(path)
+    path = str(path)
+    if text_columns:
+        require_columns(path, table.columns, list(text_columns), "--text-column")
+        body_fields = list(text_columns)
+        title_field = None
+    else:
+        body = find_column(table.columns, TEXT_FIELDS)
+        if not body:
+            raise InputFileError(path, f"no review text field found; name it with --text-column "
+                                       f"(fields: {', '.join(table.columns)})")
+        body_fields = [body]
+        title_field = find_column(table.columns, TITLE_FIELDS)
+    if id_column:
+        require_columns(path, table.columns, [id_column], "--id-column")
+    id_field = id_column or find_column(table.columns, ID_FIELDS)
+    rating_field = find_column(table.columns, RATING_FIELDS)
+    date_field = find_column(table.columns, DATE_FIELDS)
+    author_field = find_column(table.columns, AUTHOR_FIELDS)
+
+    source = Source(path=path, kind="reviews", title=Path(path).stem, encoding=table.encoding,
+                    skipped=list(table.skipped), metadata={"format": table.format})
+    used = set(body_fields) | {title_field}
+    for row, number in zip(table.rows, table.row_numbers):
+        review_id = clean_cell(row.get(id_field)) if id_field else ""
+        author = clean_cell(row.get(author_field)) if author_field else ""
+        metadata = {c: clean_cell(row.get(c)) for c in table.columns if c not in used}
+        common = dict(
+            speaker=author or review_id or f"review {number}",
+            location=f"row {number}",
+            line=number,
+            row_id=review_id or str(number),
+            rating=as_float(row.get(rating_field)) if rating_field else None,
+            date=(clean_cell(row.get(date_field)) or None) if date_field else None,
+            metadata=metadata,
+        )
+        title = clean_cell(row.get(title_field)) if title_field else ""
+        bodies = [(f, clean_cell(row.get(f))) for f in body_fields]
+        if not title and not any(text for _, text in bodies):
+            source.skipped.append(f"row {number}: empty review")
+            continue
+        if title:
+            source.utterances.append(Utterance(text=title, question=title_field, **common))
+        for field_name, text in bodies:
+            if text:
+                source.utterances.append(Utterance(text=text, question=field_name, **common))
+    if not source.utterances:
+        raise InputFileError(path, "no review has any text")
+    return source

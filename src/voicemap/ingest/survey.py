@@ -1,0 +1,91 @@
+"""Survey exports (CSV/TSV): open-ended answers become utterances, the rest metadata.
+
+Open-ended columns are chosen by `--text-column` or detected as the columns holding
+long, varied free text. Every other column (segment, date, NPS...) is kept as
+metadata on each answer so reports can filter and compare by it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from voicemap.domain import Source, Utterance
+from voicemap.ingest.errors import InputFileError
+from voicemap.ingest.tabular import Table, as_float, clean_cell, find_column, read_table, require_columns
+
+ID_COLUMNS = ("respondent_id", "response_id", "ResponseId", "Respondent ID", "respondent", "participant",
+              "participant_id", "id", "user_id", "customer_id")
+SCORE_COLUMNS = ("nps", "nps_score", "score", "likelihood_to_recommend", "csat", "rating", "stars")
+DATE_COLUMNS = ("submitted_at", "date", "submitted", "timestamp", "created_at", "end_date", "EndDate",
+                "response_date", "completed")
+
+
+def detect_text_columns(table: Table) -> list[str]:
+    """Columns whose values read like free text: long on average, several words, mostly distinct."""
+    found = []
+    for column in table.columns:
+        values = [clean_cell(row.get(column)) for row in table.rows]
+        filled = [v for v in values if v]
+        if len(filled) < max(1, len(values) // 10):
+            continue
+        average_words = sum(len(v.split()) for v in filled) / len(filled)
+        distinct_share = len(set(filled)) / len(filled)
+        numeric_share = sum(as_float(v) is not None for v in filled) / len(filled)
+        if average_words >= 4 and distinct_share >= 0.5 and numeric_share < 0.5:
+            found.append(column)
+    return found
+
+
+def read_survey(
+    path: str | Path,
+    text_columns: list[str] | None = None,
+    id_column: str | None = None,
+    table: Table | None = None,
+) -> Source:
+    """Read a survey export; one utterance per non-empty answer to each open question."""
+    table = table or read_table(path)
+    path = str(path)
+    if text_columns:
+        require_columns(path, table.columns, list(text_columns), "--text-column")
+    else:
+        text_columns = detect_text_columns(table)
+        if not text_columns:
+            raise InputFileError(
+                path, f"no free-text column found; name one with --text-column (columns: {', '.join(table.columns)})"
+            )
+    if id_column:
+        require_columns(path, table.columns, [id_column], "--id-column")
+    else:
+        id_column = find_column(table.columns, ID_COLUMNS)
+    score_column = find_column(table.columns, SCORE_COLUMNS)
+    date_column = find_column(table.columns, DATE_COLUMNS)
+
+    source = Source(path=path, kind="survey", title=Path(path).stem, encoding=table.encoding,
+                    skipped=list(table.skipped),
+                    metadata={"text_columns": list(text_columns), "id_column": id_column, "format": table.format})
+    for row, number in zip(table.rows, table.row_numbers):
+        respondent = clean_cell(row.get(id_column)) if id_column else ""
+        respondent = respondent or f"row {number}"
+        metadata = {c: clean_cell(row.get(c)) for c in table.columns if c not in text_columns}
+        answered = False
+        for column in text_columns:
+            answer = clean_cell(row.get(column))
+            if not answer:
+                continue
+            answered = True
+            source.utterances.append(Utterance(
+                text=answer,
+                speaker=respondent,
+                location=f"row {number}",
+                line=number,
+                row_id=respondent if id_column else str(number),
+                rating=as_float(row.get(score_column)) if score_column else None,
+                date=clean_cell(row.get(date_column)) or None if date_column else None,
+                question=column,
+                metadata=metadata,
+            ))
+        if not answered:
+            source.skipped.append(f"row {number}: no answer in {', '.join(text_columns)}")
+    if not source.utterances:
+        raise InputFileError(path, f"no non-empty answers in {', '.join(text_columns)}")
+    return source

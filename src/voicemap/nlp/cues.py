@@ -1,0 +1,96 @@
+"""The `voicemap/cues` component: find every codebook cue in a Doc, once.
+
+All later decisions (stage, touchpoint, emotion, pain) read the spans this component
+puts in `doc.spans["voicemap_cues"]`, labelled `dimension:code`, so cue matching
+happens in one pass and every tag can point at the words that triggered it.
+Cues match on the lowercase form and on the lemma, so "crash" finds "crashed".
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from voicemap.codebook import Codebook, load_codebook
+from voicemap.nlp.negation import is_negated
+
+SPAN_KEY = "voicemap_cues"
+# Generic complaint families from the codebook's [pain] table that signal a problem by themselves.
+PAIN_FAMILIES = ("inability", "expectation", "forced_effort", "waiting", "consequence", "problem_words")
+
+if not Span.has_extension("voicemap_negated"):
+    Span.set_extension("voicemap_negated", getter=is_negated)
+
+
+@lru_cache(maxsize=8)
+def cached_codebook(path: str) -> Codebook:
+    return load_codebook(path or None)
+
+
+def _cue_table(codebook: Codebook) -> dict[str, list[str]]:
+    """label -> cue phrases, for every dimension the components read."""
+    table: dict[str, list[str]] = {}
+    for dimension in ("stage", "touchpoint", "emotion", "pain_category"):
+        for code in codebook.codes(dimension):
+            table[f"{dimension}:{code.id}"] = code.cues
+            if code.implicit_cues:
+                table[f"emotion_implicit:{code.id}"] = code.implicit_cues
+            if code.negated_cues:
+                table[f"pain_negated:{code.id}"] = code.negated_cues
+    for family in (*PAIN_FAMILIES, "positive_verbs"):
+        table[f"pain:{family}"] = codebook.pain.get(family, [])
+    table["contrast"] = codebook.pain.get("contrast", ["but", "however", "although", "though"])
+    table["hedge"] = codebook.pain.get("hedges", [])
+    return table
+
+
+class CueMatcher:
+    """Marks codebook cues as labelled spans; negation is read lazily per span."""
+
+    def __init__(self, nlp: Language, name: str, codebook_path: str):
+        self.name = name
+        self.codebook = cached_codebook(codebook_path)
+        self.lower_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self.token_matcher = Matcher(nlp.vocab)
+        for label, phrases in _cue_table(self.codebook).items():
+            phrases = sorted({p.strip().lower() for p in phrases if p.strip()})
+            if not phrases:
+                continue
+            lower_docs = list(nlp.tokenizer.pipe(phrases))
+            # Cues are written in base form, so the cue's own words are its lemmas.
+            lemma_docs = [Doc(nlp.vocab, words=[t.text for t in d], lemmas=[t.text for t in d]) for d in lower_docs]
+            self.lower_matcher.add(label, lower_docs)
+            self.lemma_matcher.add(label, lemma_docs)
+        for dimension in ("stage", "touchpoint", "emotion", "pain_category"):
+            for code in self.codebook.codes(dimension):
+                if code.patterns:
+                    self.token_matcher.add(f"{dimension}:{code.id}", code.patterns)
+        self.use_lemmas = any(p in nlp.pipe_names for p in ("lemmatizer",))
+
+    def __call__(self, doc: Doc) -> Doc:
+        seen: set[tuple[int, int, int]] = set()
+        spans: list[Span] = []
+        matches = list(self.lower_matcher(doc)) + list(self.token_matcher(doc))
+        if self.use_lemmas:
+            matches += list(self.lemma_matcher(doc))
+        for match_id, start, end in sorted(matches, key=lambda m: (m[1], -m[2])):
+            if (match_id, start, end) in seen:
+                continue
+            seen.add((match_id, start, end))
+            spans.append(Span(doc, start, end, label=match_id))
+        doc.spans[SPAN_KEY] = spans
+        return doc
+
+
+@Language.factory("voicemap/cues", assigns=[f"doc.spans['{SPAN_KEY}']"], default_config={"codebook_path": ""})
+def make_cue_matcher(nlp: Language, name: str, codebook_path: str) -> CueMatcher:
+    return CueMatcher(nlp, name, codebook_path)
+
+
+def cues(doc: Doc, prefix: str) -> list[Span]:
+    """Cue spans whose label starts with `prefix` (e.g. "stage:" or "pain:")."""
+    return [span for span in doc.spans.get(SPAN_KEY, []) if span.label_.startswith(prefix)]

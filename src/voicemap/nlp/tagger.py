@@ -1,0 +1,106 @@
+"""The one entry point for tagging: statement texts in, `Tags` out.
+
+Builds the spaCy pipeline (trained model without NER, or the blank fallback) with
+voicemap's components on top, and streams statements through `nlp.pipe`. Each
+statement is its own Doc, so its tags never depend on what else is in the batch.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+import voicemap.nlp.components  # noqa: F401  (registers the factories)
+import voicemap.nlp.cues  # noqa: F401
+from voicemap.codebook import Codebook, load_codebook
+from voicemap.domain import Tags
+from voicemap.nlp.model import ModelInfo, load_language
+
+LIGHT_VERBS = frozenset({"be", "have", "do", "get", "go", "say", "think", "know", "feel", "make", "want",
+                         "seem", "mean", "guess", "like", "let", "come", "take", "give", "see", "look", "try",
+                         "need", "use", "would", "could", "can", "will", "should", "must", "may", "might"})
+VOICEMAP_PIPES = ("voicemap/cues", "voicemap/sentiment", "voicemap/touchpoints", "voicemap/emotions",
+                  "voicemap/pain_point", "voicemap/stage")
+
+
+def build_pipeline(codebook_path: str = "", model: str | None = None, quiet: bool = False) -> tuple[Language, ModelInfo]:
+    nlp, info = load_language(model, quiet=quiet)
+    for factory in VOICEMAP_PIPES:
+        config = {"codebook_path": codebook_path} if factory in ("voicemap/cues", "voicemap/pain_point", "voicemap/stage") else {}
+        nlp.add_pipe(factory, name=factory.replace("/", "_"), config=config)
+    return nlp, info
+
+
+def _actions(doc: Doc) -> list[str]:
+    """What the customer did: content verbs with their object ("skip week", "contact support")."""
+    if not doc.has_annotation("POS"):
+        return []
+    actions = []
+    for token in doc:
+        if token.pos_ != "VERB" or token.lemma_.lower() in LIGHT_VERBS:
+            continue
+        objects = [c for c in token.children if c.dep_ in ("dobj", "prt")]
+        phrase = " ".join([token.lemma_.lower()] + [c.lemma_.lower() for c in objects if c.pos_ in ("NOUN", "ADP", "ADV", "PROPN")])
+        actions.append(phrase)
+    return actions
+
+
+def _content_lemmas(doc: Doc) -> list[str]:
+    return [
+        (t.lemma_ or t.lower_).lower()
+        for t in doc
+        if t.is_alpha and not t.is_stop and len(t) > 2
+    ]
+
+
+def doc_to_tags(doc: Doc) -> Tags:
+    ext = doc._
+    return Tags(
+        stage=ext.voicemap_stage,
+        stage_confidence=ext.voicemap_stage_confidence,
+        stage_cue=ext.voicemap_stage_cue,
+        touchpoints=list(ext.voicemap_touchpoints or {}),
+        touchpoint_cues=dict(ext.voicemap_touchpoints or {}),
+        sentiment=ext.voicemap_sentiment,
+        sentiment_score=ext.voicemap_sentiment_score,
+        emotions=list(ext.voicemap_emotions or {}),
+        emotion_cues=dict(ext.voicemap_emotions or {}),
+        pain=ext.voicemap_pain,
+        pain_category=ext.voicemap_pain_category,
+        pain_cue=ext.voicemap_pain_cue,
+        lemmas=_content_lemmas(doc),
+        actions=_actions(doc),
+    )
+
+
+def finalise_sentiment(tags: Tags) -> Tags:
+    """Sentiment combines VADER with the cues: VADER scores "cancel" or "on hold" as 0."""
+    if tags.pain and tags.sentiment == "positive":
+        tags.sentiment = "mixed" if tags.sentiment_score >= 0.5 else "negative"
+    elif tags.pain and tags.sentiment == "neutral":
+        tags.sentiment = "negative"
+    elif tags.sentiment == "neutral" and tags.emotions:
+        negative = sum(e in ("frustration", "confusion", "anxiety", "disappointment", "skepticism") for e in tags.emotions)
+        positive = len(tags.emotions) - negative
+        if negative > positive:
+            tags.sentiment = "negative"
+        elif positive > negative:
+            tags.sentiment = "positive"
+    return tags
+
+
+class Tagger:
+    """A loaded pipeline plus the codebook it was built from."""
+
+    def __init__(self, codebook: Codebook | None = None, model: str | None = None, quiet: bool = False):
+        self.codebook = codebook or load_codebook()
+        self.nlp, self.model_info = build_pipeline(self.codebook.path, model, quiet=quiet)
+
+    def tag_texts(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Tags]:
+        for doc in self.nlp.pipe(texts, batch_size=batch_size):
+            yield finalise_sentiment(doc_to_tags(doc))
+
+    def tag(self, text: str) -> Tags:
+        return next(self.tag_texts([text]))

@@ -1,0 +1,1 @@
+"""Markdown reports: pure functions from the database to a string; callers write files."""

@@ -1,0 +1,69 @@
+"""The database schema, only ever changed through named migrations.
+
+`statements` carries the *effective* code of each dimension (a human code wins over
+an automatic one) so questions, exports and reports read one row per statement;
+`tags` keeps every code with its origin, cue, coder and time — the audit trail.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("voicemap")
+SCHEMA_SET = "voicemap"
+
+
+@migrations(name="001_core_tables")
+def core_tables(db: Database) -> None:
+    db["imports"].create({
+        "id": int, "started_at": str, "finished_at": str, "status": str, "command": str,
+        "options": str, "files": int, "sources": int, "statements": int, "skipped": int, "errors": str,
+    }, pk="id")
+    db["sources"].create({
+        "id": int, "path": str, "name": str, "kind": str, "title": str, "sha256": str, "encoding": str,
+        "imported_at": str, "import_id": int, "metadata": str, "utterances": int, "statements": int,
+    }, pk="id", foreign_keys=[("import_id", "imports", "id")])
+    db["sources"].create_index(["sha256"], unique=True)
+    db["sources"].create_index(["path"])
+    db["participants"].create({"id": int, "label": str, "pseudonym": str, "first_source_id": int},
+                              pk="id", foreign_keys=[("first_source_id", "sources", "id")])
+    db["participants"].create_index(["label"], unique=True)
+    db["utterances"].create({
+        "id": int, "source_id": int, "idx": int, "speaker": str, "participant_id": int, "is_customer": int,
+        "text": str, "location": str, "line": int, "timestamp": str, "row_id": str, "rating": float,
+        "date": str, "question": str, "metadata": str,
+    }, pk="id", foreign_keys=[("source_id", "sources", "id"), ("participant_id", "participants", "id")])
+    db["utterances"].create_index(["source_id", "idx"], unique=True)
+    db["statements"].create({
+        "id": int, "source_id": int, "utterance_id": int, "participant_id": int, "idx": int,
+        "text": str, "start": int, "end": int, "location": str, "rating": float, "date": str,
+        "stage": str, "stage_confidence": float, "touchpoints": str, "emotions": str,
+        "sentiment": str, "sentiment_score": float, "pain": int, "pain_category": str,
+        "origin": str, "lemmas": str, "actions": str,
+    }, pk="id", foreign_keys=[("source_id", "sources", "id"), ("utterance_id", "utterances", "id"),
+                              ("participant_id", "participants", "id")])
+    for columns in (["source_id", "idx"], ["participant_id"], ["stage"], ["pain", "pain_category"], ["sentiment"]):
+        db["statements"].create_index(columns)
+    db["tags"].create({
+        "id": int, "statement_id": int, "dimension": str, "value": str, "origin": str, "confidence": float,
+        "cue": str, "coder": str, "created_at": str, "correction_id": int, "superseded_by": int,
+    }, pk="id", foreign_keys=[("statement_id", "statements", "id")])
+    db["tags"].create_index(["statement_id", "dimension", "origin"])
+    db["tags"].create_index(["dimension", "value"])
+    db["corrections"].create({
+        "id": int, "statement_id": int, "dimension": str, "old_values": str, "new_values": str,
+        "coder": str, "created_at": str, "undone_at": str,
+    }, pk="id", foreign_keys=[("statement_id", "statements", "id")])
+    db["statements"].enable_fts(["text"], create_triggers=True, tokenize="porter")
+
+
+def apply_migrations(db: Database) -> list[str]:
+    """Apply pending migrations; return their names (empty when up to date)."""
+    pending = [m.name for m in migrations.pending(db)]
+    if pending:
+        migrations.apply(db)
+    return pending
+
+
+def pending_migrations(db: Database) -> list[str]:
+    return [m.name for m in migrations.pending(db)]
