@@ -227,7 +227,7 @@ def make_sentiment(nlp: Language, name: str, threshold: float) -> Sentiment:
     return Sentiment(threshold)
 
 
-@Language.factory("voicemap/touchpoints", assigns=["doc._.voicemap_touchpoints"], requires=[f"doc.spans"])
+@Language.factory("voicemap/touchpoints", assigns=["doc._.voicemap_touchpoints"])
 def make_touchpoints(nlp: Language, name: str) -> Touchpoints:
     return Touchpoints()
 

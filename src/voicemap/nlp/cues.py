@@ -74,7 +74,9 @@ class CueMatcher:
     def __call__(self, doc: Doc) -> Doc:
         seen: set[tuple[int, int, int]] = set()
         spans: list[Span] = []
-        matches = list(self.lower_matcher(doc)) + list(self.token_matcher(doc))
+        matches = list(self.lower_matcher(doc))
+        if len(self.token_matcher):
+            matches += list(self.token_matcher(doc))
         if self.use_lemmas:
             matches += list(self.lemma_matcher(doc))
         for match_id, start, end in sorted(matches, key=lambda m: (m[1], -m[2])):
@@ -86,7 +88,7 @@ class CueMatcher:
         return doc
 
 
-@Language.factory("voicemap/cues", assigns=[f"doc.spans['{SPAN_KEY}']"], default_config={"codebook_path": ""})
+@Language.factory("voicemap/cues", default_config={"codebook_path": ""})
 def make_cue_matcher(nlp: Language, name: str, codebook_path: str) -> CueMatcher:
     return CueMatcher(nlp, name, codebook_path)
 

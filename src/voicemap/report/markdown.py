@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~])")
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Only characters that can start structure mid-line; "_" only where it could open emphasis
+# (intraword underscores, as in file names, are literal in CommonMark).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|~])")
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def strip_control(text: str) -> str:
@@ -18,11 +21,26 @@ def strip_control(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def escape_inline(text: str) -> str:
-    """Escape text so it renders literally inside a Markdown paragraph or table cell."""
+def escape_inline(text: str, line_start: bool = True) -> str:
+    """Escape text so it renders literally inside a Markdown paragraph or table cell.
+
+    `line_start=False` is for table cells and mid-sentence text, where a leading
+    "-" or "1." cannot start a list.
+    """
     text = strip_control(str(text)).replace("\r", " ").replace("\n", " ")
     text = text.replace("&", "&amp;")
-    return _MD_SPECIAL.sub(r"\\\1", text).strip()
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _EDGE_UNDERSCORE.sub(r"\\_", text)
+    text = text.strip()
+    # What would start a heading, quote or list at the start of a line or cell.
+    numbered = re.match(r"(\d+)([.)])", text) if line_start else None
+    if not line_start:
+        pass
+    elif numbered:
+        text = numbered.group(1) + "\\" + text[len(numbered.group(1)):]
+    elif text[:1] in ("#", ">", "+", "-", "="):
+        text = "\\" + text
+    return text.strip()
 
 
 def quote(text: str, citation: str) -> str:
@@ -33,7 +51,7 @@ def quote(text: str, citation: str) -> str:
 def table(headers: list[str], rows: list[list[object]]) -> str:
     """A GitHub-flavoured Markdown table; cells are escaped."""
     def cell(value: object) -> str:
-        return escape_inline("" if value is None else str(value))
+        return escape_inline("" if value is None else str(value), line_start=False)
 
     lines = ["| " + " | ".join(cell(h) for h in headers) + " |",
              "|" + "|".join("---" for _ in headers) + "|"]

@@ -48,9 +48,10 @@ def _participant_id(db: Database, label: str, source_id: int, cache: dict[str, i
     if row:
         cache[label] = row[0]
     else:
-        count = db.execute("select count(*) from participants").fetchone()[0]
+        # Pseudonyms follow the id, so they stay stable and unique even after sources are removed.
+        next_id = db.execute("select coalesce(max(id), 0) + 1 from participants").fetchone()[0]
         cache[label] = db["participants"].insert(
-            {"label": label, "pseudonym": f"P{count + 1:02d}", "first_source_id": source_id}
+            {"id": next_id, "label": label, "pseudonym": f"P{next_id:02d}", "first_source_id": source_id}
         ).last_pk
     return cache[label]
 
@@ -145,7 +146,10 @@ def delete_source(db: Database, source_id: int) -> None:
     db.execute(f"delete from corrections where statement_id in ({statement_ids})", [source_id])
     db.execute("delete from statements where source_id = ?", [source_id])
     db.execute("delete from utterances where source_id = ?", [source_id])
+    db.execute("update participants set first_source_id = null where first_source_id = ?", [source_id])
     db.execute("delete from sources where id = ?", [source_id])
+    db.execute("delete from participants where id not in (select participant_id from utterances "
+               "where participant_id is not null)")
 
 
 def replace_auto_tags(db: Database, items: Iterable[tuple[int, Tags]]) -> int:
