@@ -46,3 +46,17 @@ def representative(rows: list[dict[str, Any]], k: int = 3) -> list[dict[str, Any
         if len(chosen) == k:
             break
     return chosen
+
+
+def display_text(text: str, redact: bool = False) -> str:
+    """The text a report or export shows for a quote: trimmed, and redacted on request.
+
+    Redaction (names, e-mails, phone and card numbers) lives in `voicemap.privacy`;
+    the stored text is never changed.
+    """
+    text = trim_quote(text)
+    if redact:
+        from voicemap.privacy import redact_text
+
+        text = redact_text(text)
+    return text

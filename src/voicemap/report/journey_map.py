@@ -15,7 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from voicemap.codebook import Codebook
-from voicemap.report.evidence import representative, trim_quote
+from voicemap.report.evidence import display_text, representative
 from voicemap.report.markdown import escape_inline, mermaid_label, quote, share, table
 from voicemap.store.query import StatementFilter, cite, select_statements, study_overview
 
@@ -77,7 +77,8 @@ def _summary_table(stats: list[tuple[str, str, list[dict]]], participants: int) 
             table(["Stage", "Statements", "Participants", "Avg sentiment", "Top emotion", "Pain points"], rows), ""]
 
 
-def _stage_section(codebook: Codebook, stage_id: str, label: str, rows: list[dict], participants: int) -> list[str]:
+def _stage_section(codebook: Codebook, stage_id: str, label: str, rows: list[dict], participants: int,
+                   redact: bool = False) -> list[str]:
     definition = next(c.definition for c in codebook.stages if c.id == stage_id)
     lines = [f"## {escape_inline(label)}", "", f"*{escape_inline(definition)}*", ""]
     if not rows:
@@ -117,7 +118,7 @@ def _stage_section(codebook: Codebook, stage_id: str, label: str, rows: list[dic
             name = codebook.label("pain_category", category) if category != "uncategorised" else "Uncategorised"
             lines += [f"**{escape_inline(name)}**: {len(group)} statements from {share(len(who), participants)} participants", ""]
             for row in representative(group, QUOTES_PER_PAIN):
-                lines += [quote(trim_quote(row["text"]), cite(row)), ""]
+                lines += [quote(display_text(row["text"], redact), cite(row)), ""]
         if len(ranked) > TOP_PAINS:
             rest = ", ".join(f"{escape_inline(c)} ({len(g)})" for c, g in ranked[TOP_PAINS:])
             lines += [f"Other pain points here: {rest}.", ""]
@@ -125,7 +126,7 @@ def _stage_section(codebook: Codebook, stage_id: str, label: str, rows: list[dic
     if positives:
         lines += ["### What works", ""]
         for row in representative(positives, 2):
-            lines += [quote(trim_quote(row["text"]), cite(row)), ""]
+            lines += [quote(display_text(row["text"], redact), cite(row)), ""]
     return lines
 
 
@@ -148,7 +149,7 @@ def _methods(overview: dict[str, Any], model_name: str | None) -> list[str]:
 
 def render_journey_map(db: Database, codebook: Codebook, title: str = "Customer journey map",
                        flt: StatementFilter | None = None, model_name: str | None = None,
-                       today: str | None = None) -> str:
+                       today: str | None = None, redact: bool = False) -> str:
     """The whole journey map as Markdown."""
     overview = study_overview(db)
     participants = overview["participants"]
@@ -161,7 +162,7 @@ def render_journey_map(db: Database, codebook: Codebook, title: str = "Customer 
     lines += _summary_table(stats, participants)
     lines += _curve(stats)
     for stage_id, label, rows in stats:
-        lines += _stage_section(codebook, stage_id, label, rows, participants)
+        lines += _stage_section(codebook, stage_id, label, rows, participants, redact)
     unstaged = db.execute("select count(*) from statements where stage is null").fetchone()[0]
     lines += [f"*{unstaged} statements expressed no journey stage and are not shown by stage.*", ""]
     lines += _methods(overview, model_name)
