@@ -8,5 +8,7 @@ from __future__ import annotations
 
 from voicemap.cli.app import main
 from voicemap.cli import commands, export  # noqa: F401  (register commands)
+from voicemap.cli import retag  # noqa: F401  (voicemap retag, voicemap ask)
+from voicemap.cli import backup  # noqa: F401  (voicemap backup, voicemap restore)
 
 __all__ = ["main"]

@@ -8,10 +8,16 @@ which one worked so the user can check accents came through.
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from voicemap.ingest.errors import InputFileError
 from voicemap.settings import limits
+
+# Terminal escape sequences and control characters have no place in what a customer said,
+# and would reach terminals and spreadsheets verbatim; tabs and newlines are kept.
+_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -27,7 +33,11 @@ def decode_bytes(data: bytes, path: str | Path) -> tuple[str, str]:
     if not data.strip():
         raise InputFileError(path, "file is empty")
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
+        try:
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise InputFileError(path, f"has a UTF-8 byte-order mark but is not valid UTF-8 (byte {exc.start}: "
+                                       f"{exc.reason}); re-save it as UTF-8") from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), "utf-16"
@@ -66,4 +76,12 @@ def read_text(path: str | Path) -> tuple[str, str]:
     except OSError as exc:
         raise InputFileError(path, f"cannot read the file ({exc.strerror or exc})") from None
     text, encoding = decode_bytes(data, path)
-    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+    return strip_control_chars(text), encoding
+
+
+def strip_control_chars(text: str) -> str:
+    """Unify line ends, then drop terminal escape sequences and control characters (not tabs or newlines)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _ESCAPES.search(text) or _CONTROLS.search(text):
+        text = _CONTROLS.sub("", _ESCAPES.sub("", text))
+    return text

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from voicemap.domain import Source, Utterance
 from voicemap.ingest.errors import InputFileError
-from voicemap.ingest.tabular import Table, as_float, clean_cell, find_column, read_table, require_columns
+from voicemap.ingest.tabular import (Table, as_float, clean_cell, find_column, read_table, require_columns,
+                                     shown_columns)
 
 TEXT_FIELDS = ("body", "text", "review", "review_text", "reviewText", "content", "comment", "comments",
                "review_body", "message", "feedback")
@@ -44,7 +45,7 @@ def read_reviews(
         body = find_column(table.columns, TEXT_FIELDS)
         if not body:
             raise InputFileError(path, f"no review text field found; name it with --text-column "
-                                       f"(fields: {', '.join(table.columns)})")
+                                       f"(fields: {shown_columns(table.columns)})")
         body_fields = [body]
         title_field = find_column(table.columns, TITLE_FIELDS)
     if id_column:

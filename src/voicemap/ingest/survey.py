@@ -11,20 +11,22 @@ from pathlib import Path
 
 from voicemap.domain import Source, Utterance
 from voicemap.ingest.errors import InputFileError
-from voicemap.ingest.tabular import Table, as_float, clean_cell, find_column, read_table, require_columns
+from voicemap.ingest.tabular import (Table, as_float, clean_cell, find_column, read_table, require_columns,
+                                     shown_columns)
 
 ID_COLUMNS = ("respondent_id", "response_id", "ResponseId", "Respondent ID", "respondent", "participant",
               "participant_id", "id", "user_id", "customer_id")
 SCORE_COLUMNS = ("nps", "nps_score", "score", "likelihood_to_recommend", "csat", "rating", "stars")
 DATE_COLUMNS = ("submitted_at", "date", "submitted", "timestamp", "created_at", "end_date", "EndDate",
                 "response_date", "completed")
+DETECTION_ROWS = 2_000  # enough answers to judge a column; a million-row export stays quick
 
 
 def detect_text_columns(table: Table) -> list[str]:
     """Columns whose values read like free text: long on average, several words, mostly distinct."""
     found = []
     for column in table.columns:
-        values = [clean_cell(row.get(column)) for row in table.rows]
+        values = [clean_cell(row.get(column)) for row in table.rows[:DETECTION_ROWS]]
         filled = [v for v in values if v]
         if len(filled) < max(1, len(values) // 10):
             continue
@@ -51,7 +53,7 @@ def read_survey(
         text_columns = detect_text_columns(table)
         if not text_columns:
             raise InputFileError(
-                path, f"no free-text column found; name one with --text-column (columns: {', '.join(table.columns)})"
+                path, f"no free-text column found; name one with --text-column (columns: {shown_columns(table.columns)})"
             )
     if id_column:
         require_columns(path, table.columns, [id_column], "--id-column")
@@ -63,10 +65,11 @@ def read_survey(
     source = Source(path=path, kind="survey", title=Path(path).stem, encoding=table.encoding,
                     skipped=list(table.skipped),
                     metadata={"text_columns": list(text_columns), "id_column": id_column, "format": table.format})
+    open_columns = set(text_columns)
     for row, number in zip(table.rows, table.row_numbers):
         respondent = clean_cell(row.get(id_column)) if id_column else ""
         respondent = respondent or f"row {number}"
-        metadata = {c: clean_cell(row.get(c)) for c in table.columns if c not in text_columns}
+        metadata = {c: clean_cell(row.get(c)) for c in table.columns if c not in open_columns}
         answered = False
         for column in text_columns:
             answer = clean_cell(row.get(column))

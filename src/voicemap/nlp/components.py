@@ -52,6 +52,12 @@ def vader() -> SentimentIntensityAnalyzer:
     return _vader
 
 
+def vader_features(text: str) -> list[float]:
+    """VADER's four scores (neg, neu, pos, compound): the dense inputs of the sentiment model."""
+    scores = vader().polarity_scores(text)
+    return [scores["neg"], scores["neu"], scores["pos"], scores["compound"]]
+
+
 class Sentiment:
     """VADER compound over the statement; label thresholds follow VADER's authors (±0.05)."""
 
