@@ -40,15 +40,25 @@ def statement_record(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def iter_statement_records(db: Database, flt: StatementFilter | None = None) -> Iterator[dict[str, Any]]:
-    for row in select_statements(db, flt):
+def iter_statement_records(db: Database, flt: StatementFilter | None = None, privacy=None) -> Iterator[dict[str, Any]]:
+    """Records in id order; with a `voicemap.privacy.Privacy`, texts redacted and/or participants pseudonymised."""
+    rows = select_statements(db, flt)
+    if privacy is not None and (privacy.redact or privacy.pseudonymise):
+        from voicemap.privacy import project_names, protect_rows
+
+        rows = protect_rows(rows, privacy, project_names(db) if privacy.redact else ())
+    for row in rows:
         yield statement_record(row)
 
 
 def inert_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text cells (numbers are left alone)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """Neutralise spreadsheet formulas and terminal escapes in text cells (numbers are left alone)."""
+    if isinstance(value, str):
+        from voicemap.report.markdown import strip_control
+
+        value = strip_control(value)  # a CSV printed to a terminal must not drive it
+        if value.startswith(FORMULA_PREFIXES):
+            return "'" + value
     return value
 
 
@@ -80,8 +90,8 @@ def write_records(records: Iterable[dict[str, Any]], fmt: str, out: TextIO, fiel
     return count
 
 
-def export_statements(db: Database, fmt: str, out: TextIO, flt: StatementFilter | None = None) -> int:
-    return write_records(iter_statement_records(db, flt), fmt, out, STATEMENT_FIELDS)
+def export_statements(db: Database, fmt: str, out: TextIO, flt: StatementFilter | None = None, privacy=None) -> int:
+    return write_records(iter_statement_records(db, flt, privacy), fmt, out, STATEMENT_FIELDS)
 
 
 def export_to_string(db: Database, fmt: str) -> str:

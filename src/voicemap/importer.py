@@ -37,6 +37,7 @@ class FileResult:
     utterances: int = 0
     statements: int = 0
     encoding: str | None = None
+    detected: str | None = None  # what the reader recognised ("Qualtrics survey export ...")
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
@@ -112,6 +113,7 @@ def import_file(db: Database, path: Path, options: ReadOptions, tagger, import_i
             return result
         source = read_path(path, options)
         result.kind, result.encoding = source.kind, source.encoding
+        result.detected = source.metadata.get("detected")
         result.skipped, result.warnings = list(source.skipped), list(source.warnings)
         tagged = _tag_source(source, tagger, progress, cancelled)
         previous = list(db.query("select id from sources where path = ?", [str(path)]))

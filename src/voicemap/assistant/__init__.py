@@ -18,17 +18,18 @@ from voicemap.assistant.lexicon import Lexicon
 from voicemap.codebook import Codebook
 from voicemap.report.markdown import escape_inline
 
-__all__ = ["ACTIONS", "Action", "Answer", "Assistant", "Intent", "Scope", "example_questions", "parse_action"]
+__all__ = ["ACTIONS", "Action", "Answer", "Assistant", "Catalog", "Intent", "Lexicon", "QuestionReader", "Scope",
+           "example_questions", "help_answer", "parse_action"]
 
 
 class Assistant:
     """Answers questions about one study database with one codebook."""
 
-    def __init__(self, db: Database, codebook: Codebook):
+    def __init__(self, db: Database, codebook: Codebook, lexicon: Lexicon | None = None):
         self.db = db
         self.codebook = codebook
         self.catalog = Catalog(db)
-        self.reader = QuestionReader(Lexicon(codebook), self.catalog)
+        self.reader = QuestionReader(lexicon or Lexicon(codebook), self.catalog)
 
     def refresh(self) -> None:
         """Forget cached study vocabulary (after an import or re-tag)."""

@@ -29,6 +29,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("report", "report [FILE]", "preview the pitfalls report, and write it to FILE if given"),
     ActionSpec("export", "export [csv|jsonl] [FILE]", "export every statement with its codes"),
     ActionSpec("agreement", "agreement", "how often your codes agree with the automatic ones"),
+    ActionSpec("browse", "browse", "open the statements of the last answer in the coding view"),
 )
 ALIASES = {"re-tag": "retag", "tag": "retag", "retagging": "retag", "clusters": "cluster", "write": "map",
            "journey": "map", "pitfalls": "report", "kappa": "agreement"}
@@ -92,6 +93,6 @@ def parse_action(text: str) -> Action | None:
         if fmt is None:
             fmt = "jsonl" if path and path.lower().endswith((".jsonl", ".ndjson")) else "csv"
         return Action("export", path=path or f"statements.{fmt}", format=fmt)
-    if words and name in ("retag", "cluster", "agreement"):
+    if words and name in ("retag", "cluster", "agreement", "browse"):
         return None  # "cluster of complaints about X" reads as a question
     return Action(name)

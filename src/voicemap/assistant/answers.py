@@ -55,7 +55,7 @@ def describe(scope: Scope, codebook: Codebook) -> str:
             name = "**pain points**" if match.value == "yes" else "**not pain points**"
         else:
             name = f"{escape_inline(match.dimension)} **{escape_inline(match.value)}**"
-        words = match.words.strip()
+        words = match.words.strip() if match.dimension != "pain" else ""
         if words and words.lower() not in (match.value.lower(), codebook.label(match.dimension, match.value).lower()
                                            if match.dimension in CODE_FIELDS else ""):
             name += f" (“{escape_inline(words, line_start=False)}”)"

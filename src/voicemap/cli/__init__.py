@@ -10,5 +10,6 @@ from voicemap.cli.app import main
 from voicemap.cli import commands, export  # noqa: F401  (register commands)
 from voicemap.cli import retag  # noqa: F401  (voicemap retag, voicemap ask)
 from voicemap.cli import backup  # noqa: F401  (voicemap backup, voicemap restore)
+from voicemap.cli import interop, privacy  # noqa: F401  (export qdpx/codebook/matrix, codebook import, privacy)
 
 __all__ = ["main"]

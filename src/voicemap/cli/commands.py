@@ -31,6 +31,8 @@ def _report_file(result) -> None:
     encoding = "" if result.encoding in ("utf-8", "utf-8-sig") else f", decoded as {result.encoding}"
     click.echo(f"{verb} {result.path} ({result.kind}{encoding}): {result.statements} statements "
                f"from {result.utterances} {'turns' if result.kind == 'transcript' else 'entries'}")
+    if result.detected:
+        click.echo(f"  detected: {result.detected}")
     for line in result.warnings:
         click.echo(f"  warning: {line}", err=True)
     if result.skipped:
@@ -41,7 +43,7 @@ def _report_file(result) -> None:
             click.echo(f"    … and {len(result.skipped) - SHOWN_SKIPS} more", err=True)
 
 
-def run_import(context: Context, paths, kind=None, text_columns=(), id_column=None) -> int:
+def run_import(context: Context, paths, kind=None, text_columns=(), id_column=None, interviewers=()) -> int:
     """Import and print a summary; returns the number of failed files."""
     from voicemap.codebook import load_codebook
     from voicemap.importer import import_paths
@@ -52,6 +54,7 @@ def run_import(context: Context, paths, kind=None, text_columns=(), id_column=No
     options = ReadOptions(kind=kind, text_columns=list(text_columns), id_column=id_column)
     if codebook.interviewer_names:
         options.interviewer_names = tuple(codebook.interviewer_names)
+    options.interviewer_names = (*options.interviewer_names, *interviewers)
     db = context.open_db()
     started = time.monotonic()
     tagger = Tagger(codebook)
@@ -70,32 +73,46 @@ def run_import(context: Context, paths, kind=None, text_columns=(), id_column=No
 @click.option("--text-column", "text_columns", multiple=True,
               help="Open-ended column to import (repeatable; default: detect long free-text columns).")
 @click.option("--id-column", default=None, help="Column holding the respondent or review id.")
+@click.option("--interviewer", "interviewers", multiple=True,
+              help="A speaker whose turns are questions, not customer statements (repeatable; adds to the "
+                   "codebook's interviewer_names).")
 @pass_context
-def import_command(context: Context, paths, kind, text_columns, id_column) -> None:
+def import_command(context: Context, paths, kind, text_columns, id_column, interviewers) -> None:
     """Import transcripts, survey exports and reviews (files or folders).
 
     Each file is one transaction: a file that fails leaves the database as it
     was, and re-importing an unchanged file does nothing.
     """
-    failed = run_import(context, paths, kind, text_columns, id_column)
+    failed = run_import(context, paths, kind, text_columns, id_column, interviewers)
     if failed:
         sys.exit(1)
 
 
-def render_map(context: Context, db=None) -> str:
+def render_map(context: Context, db=None, redact: bool | None = None, pseudonymise: bool | None = None) -> str:
     from voicemap.nlp.model import resolve_model_name
+    from voicemap.privacy import resolve_privacy
     from voicemap.report.journey_map import render_journey_map
 
     db = db or context.open_db()
-    return render_journey_map(db, context.codebook(), model_name=resolve_model_name())
+    privacy = resolve_privacy(db, redact, pseudonymise)
+    return render_journey_map(db, context.codebook(), model_name=resolve_model_name(), redact=privacy.redact,
+                              pseudonymise=privacy.pseudonymise)
+
+
+REDACT_HELP = ("Replace names, e-mails, phone and card numbers in quotes with [name], [email]... "
+               "(default: VOICEMAP_REDACT, else the project setting from `voicemap privacy`).")
+PSEUDONYMISE_HELP = ("Cite participants as P01, P02... and sources by number "
+                     "(default: VOICEMAP_PSEUDONYMISE, else the project setting).")
 
 
 @main.command("map")
 @click.option("-o", "--output", default=None, help="Write the Markdown here (default: print it).")
+@click.option("--redact/--no-redact", default=None, help=REDACT_HELP)
+@click.option("--pseudonymise/--no-pseudonymise", default=None, help=PSEUDONYMISE_HELP)
 @pass_context
-def map_command(context: Context, output: str | None) -> None:
+def map_command(context: Context, output: str | None, redact: bool | None, pseudonymise: bool | None) -> None:
     """Write the evidence-backed journey map (Markdown)."""
-    write_output(render_map(context), output)
+    write_output(render_map(context, redact=redact, pseudonymise=pseudonymise), output)
 
 
 @main.command("demo")

@@ -21,15 +21,22 @@ def open_output(output: str | None):
 @export_group.command("statements")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option("-o", "--output", default=None, help="File to write (default: standard output).")
+@click.option("--redact/--no-redact", default=None,
+              help="Replace names, e-mails, phone and card numbers in the text (default: the project setting).")
+@click.option("--pseudonymise/--no-pseudonymise", default=None,
+              help="Show participants as P01, P02... (default: the project setting).")
 @pass_context
-def export_statements_command(context: Context, fmt: str, output: str | None) -> None:
+def export_statements_command(context: Context, fmt: str, output: str | None, redact: bool | None,
+                              pseudonymise: bool | None) -> None:
     """One record per statement with its codes and where it came from."""
     from voicemap.export import export_statements
+    from voicemap.privacy import resolve_privacy
 
     db = context.open_db()
+    privacy = resolve_privacy(db, redact, pseudonymise)
     out = open_output(output)
     try:
-        count = export_statements(db, fmt, out)
+        count = export_statements(db, fmt, out, privacy=privacy)
     finally:
         if out is not sys.stdout:
             out.close()

@@ -5,7 +5,7 @@
 GoEmotions (Demszky et al., ACL 2020) is Apache-2.0, the only labelled set whose
 licence lets a shipped model learn from it; its test split is never read here.
 Two heads share one bag-of-features vocabulary:
-- `emotion`: one logistic regression per codebook emotion that has GoEmotions labels
+- `emotion`: one class-balanced logistic regression per codebook emotion that has GoEmotions labels
   (the codebook's `goemotions` fields say which), with a per-emotion threshold chosen
   on dev for F1;
 - `sentiment`: multinomial logistic regression over the same features plus VADER's
@@ -84,7 +84,7 @@ def train_emotion_head(x_train: csr_matrix, x_dev: csr_matrix, train_labels, dev
     for emotion in emotions:
         y_train = np.array([emotion in labels for labels in train_labels])
         y_dev = np.array([emotion in labels for labels in dev_labels])
-        model = LogisticRegression(C=EMOTION_C, solver="liblinear", max_iter=1000).fit(x_train, y_train)
+        model = LogisticRegression(C=EMOTION_C, solver="liblinear", class_weight="balanced", max_iter=1000).fit(x_train, y_train)
         threshold, f1 = best_threshold(y_dev, model.predict_proba(x_dev)[:, 1])
         weights.append(model.coef_[0])
         bias.append(model.intercept_[0])

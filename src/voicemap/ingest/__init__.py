@@ -1,6 +1,7 @@
 """Readers: every supported file format becomes the same `Source` of `Utterance`s.
 
-`read_path` picks a reader from `--kind` or from the file's extension and content, and
+`read_path` picks a reader from `--kind` or from the file's extension and content
+(see detect.py), records what it detected in `source.metadata["detected"]`, and
 `iter_input_files` walks folders. One module per format; this module only dispatches.
 """
 
@@ -11,18 +12,17 @@ from pathlib import Path
 from typing import Iterator
 
 from voicemap.domain import Source
+from voicemap.ingest.detect import (CAPTION_SUFFIXES, DOCUMENT_SUFFIXES, JSON_SUFFIXES, TABLE_SUFFIXES,
+                                    TEXT_SUFFIXES, detect)
 from voicemap.ingest.errors import InputFileError
-from voicemap.ingest.reviews import looks_like_reviews, read_reviews
-from voicemap.ingest.survey import read_survey
-from voicemap.ingest.tabular import read_table
-from voicemap.ingest.transcript import DEFAULT_INTERVIEWER_NAMES, read_transcript
+from voicemap.ingest.limits import enforce_field_limit
+from voicemap.ingest.transcript import DEFAULT_INTERVIEWER_NAMES
 
 KINDS = ("transcript", "survey", "reviews")
-TEXT_SUFFIXES = {".txt", ".md", ".text"}
-TABLE_SUFFIXES = {".csv", ".tsv", ".json", ".jsonl", ".ndjson"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | TABLE_SUFFIXES
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | CAPTION_SUFFIXES | DOCUMENT_SUFFIXES | TABLE_SUFFIXES | JSON_SUFFIXES
 
-__all__ = ["InputFileError", "ReadOptions", "read_path", "iter_input_files", "KINDS"]
+__all__ = ["InputFileError", "ReadOptions", "read_path", "detect_kind", "iter_input_files", "KINDS",
+           "SUPPORTED_SUFFIXES"]
 
 
 @dataclass
@@ -40,37 +40,68 @@ def iter_input_files(paths: list[str | Path]) -> Iterator[Path]:
     for path in map(Path, paths):
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES and not child.name.startswith("."):
+                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES and not child.name.startswith((".", "~$")):
                     if child.name.lower() != "readme.md":
                         yield child
         else:
             yield path
 
 
-def detect_kind(path: Path) -> str:
-    """Extension first; for tables the columns tell reviews from a survey."""
-    suffix = path.suffix.lower()
-    if suffix in TEXT_SUFFIXES:
-        return "transcript"
-    if suffix in (".json", ".jsonl", ".ndjson"):
-        return "reviews"
-    if suffix in (".csv", ".tsv"):
-        return "reviews" if looks_like_reviews(read_table(path).columns) else "survey"
-    raise InputFileError(path, f"unsupported file type '{suffix or 'no extension'}' (use --kind, "
-                               f"or one of {', '.join(sorted(SUPPORTED_SUFFIXES))})")
+def detect_kind(path: str | Path) -> str:
+    """The kind a file would be imported as: transcript, survey or reviews."""
+    return detect(Path(path)).kind
+
+
+def _read(path: Path, reader: str, options: ReadOptions) -> tuple[Source, str]:
+    """Run one reader; returns the source and, for readers that only know after reading, the note."""
+    names, columns, id_column = options.interviewer_names, options.text_columns, options.id_column
+    if reader == "plain":
+        from voicemap.ingest.transcript import read_transcript
+        return read_transcript(path, interviewer_names=names), ""
+    if reader == "webvtt":
+        from voicemap.ingest.webvtt import read_webvtt
+        return read_webvtt(path, names), ""
+    if reader == "srt":
+        from voicemap.ingest.srt import read_srt
+        return read_srt(path, names), ""
+    if reader == "docx":
+        from voicemap.ingest.docx import read_docx
+        return read_docx(path, names), ""
+    if reader == "platform_survey":
+        from voicemap.ingest.survey_platforms import describe, identify_survey_shape, read_platform_survey, read_rows
+        rows, encoding = read_rows(path)
+        shape = identify_survey_shape(path, rows)
+        if shape is None:
+            from voicemap.ingest.survey import read_survey
+            return read_survey(path, text_columns=columns, id_column=id_column), "survey table"
+        return read_platform_survey(path, rows, shape, encoding, columns, id_column), describe(shape)
+    if reader == "survey":
+        from voicemap.ingest.survey import read_survey
+        return read_survey(path, text_columns=columns, id_column=id_column), ""
+    from voicemap.ingest.tabular import read_table
+    from voicemap.ingest.transcript_table import read_transcript_table, transcript_column
+    if reader == "transcript_table":
+        return read_transcript_table(path, names, text_column=columns[0] if columns else None,
+                                     id_column=id_column), ""
+    table = read_table(path)
+    if reader == "json_records" and not columns and transcript_column(table.columns, table.rows):
+        source = read_transcript_table(path, names, id_column=id_column, table=table)
+        return source, f"transcripts in records, one per record in field '{source.metadata['text_column']}'"
+    from voicemap.ingest.reviews import read_reviews
+    return read_reviews(path, text_columns=columns, id_column=id_column, table=table), "reviews records"
 
 
 def read_path(path: str | Path, options: ReadOptions | None = None) -> Source:
-    """Read one file with the reader its kind calls for."""
+    """Read one file with the reader its kind and content call for; note what was detected."""
     options = options or ReadOptions()
     path = Path(path)
     if not path.exists():
         raise InputFileError(path, "file not found")
-    kind = options.kind or detect_kind(path)
-    if kind == "transcript":
-        return read_transcript(path, interviewer_names=options.interviewer_names)
-    if kind == "survey":
-        return read_survey(path, text_columns=options.text_columns, id_column=options.id_column)
-    if kind == "reviews":
-        return read_reviews(path, text_columns=options.text_columns, id_column=options.id_column)
-    raise InputFileError(path, f"unknown kind '{kind}' (choose from {', '.join(KINDS)})")
+    if path.is_dir():
+        raise InputFileError(path, "is a directory, not a file")
+    if options.kind is not None and options.kind not in KINDS:
+        raise InputFileError(path, f"unknown kind '{options.kind}' (choose from {', '.join(KINDS)})")
+    detection = detect(path, options.kind)
+    source, note = _read(path, detection.reader, options)
+    source.metadata["detected"] = note or detection.note
+    return enforce_field_limit(source)

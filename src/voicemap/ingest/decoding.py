@@ -17,7 +17,7 @@ from voicemap.settings import limits
 # Terminal escape sequences and control characters have no place in what a customer said,
 # and would reach terminals and spreadsheets verbatim; tabs and newlines are kept.
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff]")  # with stray BOMs from concatenated exports
 
 
 def _looks_binary(data: bytes) -> bool:

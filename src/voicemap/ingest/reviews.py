@@ -18,9 +18,13 @@ TEXT_FIELDS = ("body", "text", "review", "review_text", "reviewText", "content",
                "review_body", "message", "feedback")
 TITLE_FIELDS = ("title", "summary", "headline", "review_title", "subject")
 RATING_FIELDS = ("rating", "stars", "star_rating", "score", "overall", "review_rating")
-DATE_FIELDS = ("date", "at", "created_at", "review_date", "timestamp", "time", "submitted_at", "updated")
+DATE_FIELDS = ("date", "at", "created_at", "review_date", "timestamp", "time", "submitted_at", "updated",
+               "review_submit_date_and_time", "review_last_update_date_and_time")
 AUTHOR_FIELDS = ("author", "user", "username", "user_name", "userName", "reviewer", "reviewer_name", "name")
 ID_FIELDS = ("review_id", "reviewId", "id", "uuid")
+# App Store / Google Play exports and scrapers: the app version a review was written against.
+VERSION_FIELDS = ("version", "app_version", "appVersion", "app_version_name", "reviewCreatedVersion",
+                  "app_version_code")
 
 
 def looks_like_reviews(columns: list[str]) -> bool:
@@ -54,6 +58,7 @@ def read_reviews(
     rating_field = find_column(table.columns, RATING_FIELDS)
     date_field = find_column(table.columns, DATE_FIELDS)
     author_field = find_column(table.columns, AUTHOR_FIELDS)
+    version_field = find_column(table.columns, VERSION_FIELDS)
 
     source = Source(path=path, kind="reviews", title=Path(path).stem, encoding=table.encoding,
                     skipped=list(table.skipped), metadata={"format": table.format})
@@ -62,6 +67,8 @@ def read_reviews(
         review_id = clean_cell(row.get(id_field)) if id_field else ""
         author = clean_cell(row.get(author_field)) if author_field else ""
         metadata = {c: clean_cell(row.get(c)) for c in table.columns if c not in used}
+        if version_field:
+            metadata["version"] = clean_cell(row.get(version_field))  # one key, whatever the store calls it
         common = dict(
             speaker=author or review_id or f"review {number}",
             location=f"row {number}",

@@ -94,7 +94,7 @@ def _is_import_id_row(row: list[str]) -> bool:
 
 def _qualtrics(rows: list[list[str]]) -> SurveyShape | None:
     header = [c.strip() for c in rows[0]]
-    keys = {norm(c) for c in header}
+    keys = {c.lower() for c in header}  # Qualtrics' own ids, exactly: "response_id" is someone else's table
     if "responseid" not in keys and not {"startdate", "enddate", "finished", "recordeddate"} <= keys:
         return None
     if len(rows) > 2 and _is_import_id_row(rows[2]):
@@ -115,11 +115,11 @@ def _qualtrics(rows: list[list[str]]) -> SurveyShape | None:
 
 def _surveymonkey(path, rows: list[list[str]]) -> SurveyShape | None:
     header = [c.strip() for c in rows[0]]
-    keys = {norm(c) for c in header}
-    if "respondentid" not in keys and not {"collectorid", "startdate"} <= keys:
+    keys = {c.lower() for c in header}
+    if not {"respondent id", "collector id"} <= keys:  # SurveyMonkey's own column names, exactly
         return None
     sub = (rows[1] + [""] * len(header))[: len(header)] if len(rows) > 1 else []
-    id_index = next(i for i, c in enumerate(header) if norm(c) in ("respondentid", "collectorid"))
+    id_index = next(i for i, c in enumerate(header) if c.lower() == "respondent id")
     if not sub or sub[id_index].strip().isdigit() or not any(norm(s) in ("response", "openendedresponse") for s in sub):
         raise InputFileError(path, "looks like a SurveyMonkey export but its second header row (answer labels such "
                                    "as 'Response' or 'Open-Ended Response') is missing; export it again with "
@@ -159,7 +159,7 @@ def check_header_is_names(path, header: list[str]) -> None:
                                    "name, and the header matches no known survey export (Qualtrics, SurveyMonkey, "
                                    "Google Forms, Typeform); give every column a name")
     data_like = [c for c in filled if _NUMBER.fullmatch(c) or _DATE_VALUE.match(c)]
-    if filled and len(data_like) >= len(filled) / 2:
+    if len(data_like) >= 2 and len(data_like) >= len(filled) / 3:
         raise InputFileError(path, "the first row looks like data, not column names, and matches no known survey "
                                    "export; add a header row naming the columns")
 

@@ -17,21 +17,25 @@ from pathlib import Path
 from voicemap.domain import Source, Utterance
 from voicemap.ingest.decoding import read_text
 from voicemap.ingest.errors import InputFileError
+from voicemap.ingest.limits import enforce_field_limit
 from voicemap.ingest.speakers import mark_interviewers, unify_speaker_names
+from voicemap.settings import limits
 
 DEFAULT_INTERVIEWER_NAMES = ("Interviewer", "Moderator", "Q", "Facilitator", "Researcher", "Host")
 HEADER_KEYS = {"title", "date", "participant", "participants", "interviewer", "study", "location",
                "duration", "project", "recorded", "session", "notes", "language", "id"}
 
 _TIMESTAMP = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+# Name words are bounded ({0,40}), no two whitespace runs touch and the text starts with a
+# non-space, so a 10 MB line fails or matches in linear time instead of backtracking for hours.
 TURN_RE = re.compile(
     rf"^\s*(?:\[(?P<ts1>{_TIMESTAMP})\]\s*|(?P<ts2>{_TIMESTAMP})\s+)?"
-    r"(?P<speaker>[A-Za-z][\w.'\-]*(?: [\w.'\-]+){0,2}?)\s*(?:\((?P<ts3>" + _TIMESTAMP + r")\))?"
-    r"\s*:(?:\s+(?P<text>.*\S))?\s*$"
+    r"(?P<speaker>[A-Za-z][\w.'\-]{0,40}(?: [\w.'\-]{1,40}){0,2}?)\s*(?:\((?P<ts3>" + _TIMESTAMP + r")\)\s*)?"
+    r":(?:\s+(?P<text>\S(?:.*\S)?))?\s*$"
 )
 # Otter, Teams and Word exports: "Speaker 1  0:03" alone on a line, the words below it.
 HEADER_TURN_RE = re.compile(
-    r"^\s*(?P<speaker>[^\W_][\w.'\-]*(?: [\w.'()\-]+){0,3}?)\s+(?P<ts>" + _TIMESTAMP + r")\s*$"
+    r"^\s*(?P<speaker>[^\W_][\w.'\-]{0,40}(?: [\w.'()\-]{1,40}){0,3}?)\s+(?P<ts>" + _TIMESTAMP + r")\s*$"
 )
 
 
@@ -133,12 +137,15 @@ def read_transcript(
     if not utterances:
         raise InputFileError(path, "no speaker turns found (expected lines like 'Name: what they said' "
                                    "or 'Name  0:03' above the turn)")
+    if len(utterances) > limits().max_rows:
+        raise InputFileError(path, f"has more than {limits().max_rows:,} speaker turns (the VOICEMAP_MAX_ROWS "
+                                   "limit); split the file or raise the limit")
     interviewers, note = mark_interviewers(utterances, names)
     if not any(u.is_customer for u in utterances):
         raise InputFileError(path, "every speaker is an interviewer; no customer statements to import")
     metadata = {k: v for k, v in header.items() if k != "title"}
     metadata["interviewer_speakers"] = interviewers
-    return Source(
+    return enforce_field_limit(Source(
         path=str(path),
         kind="transcript",
         utterances=utterances,
@@ -146,4 +153,4 @@ def read_transcript(
         encoding=encoding,
         metadata=metadata,
         warnings=[note] if note else [],
-    )
+    ))

@@ -29,6 +29,7 @@ from voicemap.ingest.transcript import DEFAULT_INTERVIEWER_NAMES
 VOICE_RE = re.compile(r"<v(?:\.[\w-]+)*\s+([^>]+)>")
 PREFIX_RE = re.compile(r"^\s*(?:>>\s*|-\s+)?(?P<speaker>[^:\n]{1,60}?)\s*:\s+(?P<text>\S.*)$", re.S)
 MAX_PREFIX_WORDS = 5
+TIMING_ATTEMPT = re.compile(r"^\s*[\d:.,]{4,}\s*-+>\s*[\d:.,]{4,}")  # "00:01,5 -> 00:02" is a broken cue, not speech
 
 
 @dataclass
@@ -64,7 +65,7 @@ def scan_cue_blocks(path: str | Path, text: str, fmt: str) -> list[CueBlock]:
     """Find every cue's timing line; a malformed one is an error naming its line."""
     found = []
     for start, block in _blocks(text.split("\n")):
-        timing_index = next((i for i, line in enumerate(block) if "-->" in line), None)
+        timing_index = next((i for i, line in enumerate(block) if "-->" in line or TIMING_ATTEMPT.match(line)), None)
         if timing_index is None:
             continue
         if fmt == "webvtt":
@@ -136,20 +137,23 @@ def captions_to_source(path: str | Path, captions: list[Caption], blocks: list[C
     prefixed = _prefix_speakers([text for speaker, text, *_ in cues])
     utterances: list[Utterance] = []
     current_speaker = None
+    spelling: dict[str, str] = {}  # "PRIYA NAIR" in one cue and "Priya Nair" in the next are one turn
     for index, (speaker, text, start_ms, end, line) in enumerate(cues):
         if speaker is None and index in prefixed:
             speaker, text = prefixed[index]
+        if speaker:
+            speaker = spelling.setdefault(speaker.casefold(), speaker)
         if not text:
             source.skipped.append(f"cue at {'line ' + str(line) if line else _hms(start_ms)}: no words")
             continue
         speaker = speaker or current_speaker
         if utterances and speaker == current_speaker:
             utterances[-1].text = f"{utterances[-1].text} {text}"
-            utterances[-1].metadata["end"] = end
+            utterances[-1].metadata["end_time"] = end
             continue
         current_speaker = speaker
         utterances.append(Utterance(text=text, speaker=speaker, timestamp=_hms(start_ms), location=_hms(start_ms),
-                                    line=line, metadata={"end": end}))
+                                    line=line, metadata={"end_time": end}))
     reported = {reason for reason in source.skipped}
     source.skipped += [f"cue at line {b.line}: no words" for b in blocks
                        if not b.has_text and f"cue at line {b.line}: no words" not in reported]

@@ -32,35 +32,35 @@ READERS: dict[str, Callable[[Token], Any]] = {
 }
 SET_TESTS = ("IN", "NOT_IN", "REGEX")
 
-Check = tuple[Callable[[Token], Any], str, Any]  # (reader, "eq" | "in" | "not_in" | "regex", value)
+Check = tuple[str, str, Any]  # (attribute, "eq" | "in" | "not_in" | "regex", value)
 
 
 def _compile_token(spec: dict[str, Any]) -> list[Check] | None:
     checks: list[Check] = []
     for attr, value in spec.items():
-        reader = READERS.get(attr.upper())
-        if reader is None:
+        attr = attr.upper()
+        if attr not in READERS:
             return None
         if isinstance(value, dict):
             if not value or any(key not in SET_TESTS for key in value):
                 return None
             for key, items in value.items():
                 if key == "REGEX" and isinstance(items, str):
-                    checks.append((reader, "regex", re.compile(items)))  # spaCy's REGEX is re.search
+                    checks.append((attr, "regex", re.compile(items)))  # spaCy's REGEX is re.search
                     continue
                 if not isinstance(items, (list, tuple)) or any(isinstance(i, dict) for i in items):
                     return None
-                checks.append((reader, key.lower(), frozenset(items)))
+                checks.append((attr, key.lower(), frozenset(items)))
         elif isinstance(value, (str, bool, int)):
-            checks.append((reader, "eq", value))
+            checks.append((attr, "eq", value))
         else:
             return None
     return checks
 
 
-def _passes(token: Token, checks: list[Check]) -> bool:
-    for reader, test, value in checks:
-        found = reader(token)
+def _passes(columns: dict[str, list], i: int, checks: list[Check]) -> bool:
+    for attr, test, value in checks:
+        found = columns[attr][i]
         if test == "eq":
             if found != value:
                 return False
@@ -75,19 +75,53 @@ def _passes(token: Token, checks: list[Check]) -> bool:
     return True
 
 
-class CompiledRuleMatch:
-    """`AttributeRuler.match` for fixed-length patterns, indexed by each token's tag or word."""
+# Which attribute of a pattern's first token to index it by, most selective first.
+INDEX_ORDER = ("LOWER", "ORTH", "TAG", "DEP", "IS_SPACE")
+CACHE_LIMIT = 200_000  # distinct first-token combinations remembered before starting afresh
 
-    def __init__(self, by_tag, by_lower, unindexed, match_ids):
-        self.by_tag = by_tag
-        self.by_lower = by_lower
+
+def _index_keys(first: dict[str, Any]) -> list[tuple[str, Any]] | None:
+    """The (attribute, value) keys under which a token must be listed to possibly match."""
+    for attr in INDEX_ORDER:
+        value = first.get(attr)
+        if isinstance(value, (str, bool)):
+            return [(attr, value)]
+        if isinstance(value, dict) and set(value) == {"IN"}:
+            return [(attr, item) for item in value["IN"]]
+    return None
+
+
+class CompiledRuleMatch:
+    """`AttributeRuler.match` for fixed-length patterns, indexed by the first token's word or tag."""
+
+    def __init__(self, index, unindexed, match_ids):
+        self.index = index
         self.unindexed = unindexed
         self.match_ids = match_ids
+        self.index_attrs = sorted({attr for attr, _ in index}, key=INDEX_ORDER.index)
+        rules = [rule for group in (*index.values(), unindexed) for rule in group]
+        used = {check[0] for _, compiled in rules for checks in compiled for check in checks}
+        self.readers = {attr: READERS[attr] for attr in sorted(used | set(self.index_attrs))}
+        # Rules whose first token passes depend only on that token's values of these attributes,
+        # so the answer is remembered per distinct combination (words repeat a lot).
+        self.first_attrs = sorted({check[0] for _, compiled in rules for check in compiled[0]} | set(self.index_attrs))
+        self._first_cache: dict[tuple, list] = {}
+
+    def _first_token_rules(self, columns: dict[str, list], i: int, key: tuple) -> list:
+        found = self._first_cache.get(key)
+        if found is None:
+            candidates = list(self.unindexed)
+            for attr in self.index_attrs:
+                candidates.extend(self.index.get((attr, columns[attr][i]), ()))
+            found = [(attr_id, compiled) for attr_id, compiled in candidates if _passes(columns, i, compiled[0])]
+            if len(self._first_cache) > CACHE_LIMIT:
+                self._first_cache.clear()
+            self._first_cache[key] = found
+        return found
 
     @classmethod
     def from_ruler(cls, ruler) -> "CompiledRuleMatch | None":
-        by_tag: dict[str, list] = defaultdict(list)
-        by_lower: dict[str, list] = defaultdict(list)
+        index: dict[tuple[str, Any], list] = defaultdict(list)
         unindexed: list = []
         match_ids = {}
         for attr_id, entry in enumerate(ruler.patterns):
@@ -98,28 +132,27 @@ class CompiledRuleMatch:
                 compiled = [_compile_token(spec) for spec in pattern]
                 if any(c is None for c in compiled):
                     return None
-                rule = (attr_id, compiled)
-                first = {k.upper(): v for k, v in pattern[0].items()}
-                if isinstance(first.get("TAG"), str):
-                    by_tag[first["TAG"]].append(rule)
-                elif isinstance(first.get("LOWER"), str):
-                    by_lower[first["LOWER"]].append(rule)
-                else:
-                    unindexed.append(rule)
-        return cls(dict(by_tag), dict(by_lower), unindexed, match_ids)
+                keys = _index_keys({k.upper(): v for k, v in pattern[0].items()})
+                for key in keys or []:
+                    index[key].append((attr_id, compiled))
+                if keys is None:
+                    unindexed.append((attr_id, compiled))
+        return cls(dict(index), unindexed, match_ids)
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int, int]]:
+        tokens = list(doc)
+        length = len(tokens)
+        if not length or not self.first_attrs:
+            return []
+        # Read each attribute of each token once; the rules then compare plain Python values.
+        columns = {attr: [read(t) for t in tokens] for attr, read in self.readers.items()}
+        keys = list(zip(*(columns[attr] for attr in self.first_attrs)))
         matches = []
-        length = len(doc)
-        for i, token in enumerate(doc):
-            candidates = self.by_tag.get(token.tag_, ()), self.by_lower.get(token.lower_, ()), self.unindexed
-            for rules in candidates:
-                for attr_id, compiled in rules:
-                    end = i + len(compiled)
-                    if end > length:
-                        continue
-                    if all(_passes(doc[i + k], checks) for k, checks in enumerate(compiled)):
-                        matches.append((attr_id, self.match_ids[attr_id], i, end))
+        for i in range(length):
+            for attr_id, compiled in self._first_token_rules(columns, i, keys[i]):
+                end = i + len(compiled)
+                if end <= length and all(_passes(columns, i + k, compiled[k]) for k in range(1, len(compiled))):
+                    matches.append((attr_id, self.match_ids[attr_id], i, end))
         matches.sort()
         return matches
 

@@ -1,23 +1,31 @@
-"""spaCy components that turn cue spans and VADER into the five tag dimensions.
+"""spaCy components that turn cue spans, VADER and the shipped text model into tag dimensions.
 
-Each is a namespaced factory (`voicemap/sentiment`, `voicemap/touchpoints`,
-`voicemap/emotions`, `voicemap/pain_point`, `voicemap/stage`) writing `Doc._.voicemap_*`
-extensions, and each records the cue that decided it so tags stay explainable.
-They need `voicemap/cues` upstream and say so if it is missing.
+Each is a namespaced factory (`voicemap/vader`, `voicemap/text_model`,
+`voicemap/touchpoints`, `voicemap/emotions`, `voicemap/pain_point` (in `pain.py`),
+`voicemap/sentiment`, `voicemap/stage`) writing `Doc._.voicemap_*` extensions, and each
+records the cue or model that decided it so tags stay explainable. They need
+`voicemap/cues` upstream and say so if it is missing. The text model is optional: when
+its files are absent every dimension still works from the codebook cues alone.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Iterator
 
+import numpy as np
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
+from spacy.util import minibatch
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from voicemap.nlp.cues import PAIN_FAMILIES, SPAN_KEY, cached_codebook, cues
+from voicemap.nlp.cues import SPAN_KEY, cached_codebook, cues
 
 EXTENSIONS = {
-    "voicemap_sentiment": "neutral", "voicemap_sentiment_score": 0.0,
+    "voicemap_sentiment": "neutral", "voicemap_sentiment_score": 0.0, "voicemap_vader": None,
+    "voicemap_model_probs": None, "voicemap_sentiment_cue": None,
     "voicemap_touchpoints": None, "voicemap_emotions": None,
     "voicemap_pain": False, "voicemap_pain_category": None, "voicemap_pain_cue": None,
     "voicemap_stage": None, "voicemap_stage_confidence": 0.0, "voicemap_stage_cue": None,
@@ -27,19 +35,15 @@ for _name, _default in EXTENSIONS.items():
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=_default)
 
-POSITIVE_EMOTIONS = {"satisfaction", "delight", "excitement", "relief", "trust"}
-NEGATIVE_EMOTIONS = {"frustration", "confusion", "anxiety", "disappointment", "skepticism"}
+POSITIVE_EMOTIONS = frozenset({"satisfaction", "delight", "excitement", "relief", "trust"})
+NEGATIVE_EMOTIONS = frozenset({"frustration", "confusion", "anxiety", "disappointment", "skepticism"})
+DEFAULT_MODEL = "goemotions_linear"
+NO_MODEL = "none"
 
 
-def _require_cues(doc: Doc, component: str) -> None:
+def require_cues(doc: Doc, component: str) -> None:
     if SPAN_KEY not in doc.spans:
         raise ValueError(f"{component} needs the 'voicemap/cues' component earlier in the pipeline")
-
-
-def _after_contrast(doc: Doc) -> int | None:
-    """Token index where the last contrastive clause starts ("... but it keeps crashing")."""
-    markers = [span.start for span in cues(doc, "contrast") if span.start > 0]
-    return max(markers) if markers else None
 
 
 _vader: SentimentIntensityAnalyzer | None = None
@@ -58,20 +62,8 @@ def vader_features(text: str) -> list[float]:
     return [scores["neg"], scores["neu"], scores["pos"], scores["compound"]]
 
 
-class Sentiment:
-    """VADER compound over the statement; label thresholds follow VADER's authors (±0.05)."""
-
-    def __init__(self, threshold: float):
-        self.threshold = threshold
-
-    def __call__(self, doc: Doc) -> Doc:
-        score = vader().polarity_scores(doc.text)["compound"]
-        doc._.voicemap_sentiment_score = score
-        doc._.voicemap_sentiment = label_sentiment(score, self.threshold)
-        return doc
-
-
 def label_sentiment(score: float, threshold: float = 0.05) -> str:
+    """VADER's own thresholds, used when no text model is installed."""
     if score >= threshold:
         return "positive"
     if score <= -threshold:
@@ -79,11 +71,66 @@ def label_sentiment(score: float, threshold: float = 0.05) -> str:
     return "neutral"
 
 
+class Vader:
+    """VADER over the statement: the score exports show and an input to every later decision."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.voicemap_vader = vader_features(doc.text)
+        doc._.voicemap_sentiment_score = doc._.voicemap_vader[3]
+        return doc
+
+
+@lru_cache(maxsize=4)
+def load_text_model(path: str):
+    from voicemap.nlp.text_model import LinearTextModel
+
+    return LinearTextModel(path)
+
+
+def resolve_model_path(model: str) -> Path | None:
+    """The text model folder: a path, a name under models/, or None when disabled or absent."""
+    from voicemap.settings import models_dir
+
+    if model == NO_MODEL:
+        return None
+    path = Path(model) if model and Path(model).is_dir() else models_dir() / (model or DEFAULT_MODEL)
+    return path if (path / "meta.json").is_file() else None
+
+
+class TextModel:
+    """Emotion and sentiment probabilities from the shipped linear model, a batch at a time."""
+
+    def __init__(self, model: str, batch_size: int = 256):
+        path = resolve_model_path(model)
+        self.model = load_text_model(str(path)) if path else None
+        self.batch_size = batch_size
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
+        for batch in minibatch(docs, size=batch_size or self.batch_size):
+            if self.model is not None:
+                self._predict(batch)
+            yield from batch
+
+    def _predict(self, batch: list[Doc]) -> None:
+        dense = np.asarray([doc._.voicemap_vader or vader_features(doc.text) for doc in batch], dtype=np.float32)
+        probabilities = self.model.predict([[t.text for t in doc] for doc in batch], dense)
+        thresholds = {name: dict(zip(head.labels, map(float, head.thresholds)))
+                      for name, head in self.model.heads.items() if head.thresholds is not None}
+        for row, doc in enumerate(batch):
+            doc._.voicemap_model_probs = {
+                "name": self.model.name, "thresholds": thresholds,
+                **{head: dict(zip(self.model.heads[head].labels, map(float, probs[row])))
+                   for head, probs in probabilities.items()}}
+
+
 class Touchpoints:
     """Every touchpoint whose cue appears, negated or not ("no email came" still names email)."""
 
     def __call__(self, doc: Doc) -> Doc:
-        _require_cues(doc, "voicemap/touchpoints")
+        require_cues(doc, "voicemap/touchpoints")
         found: dict[str, str] = {}
         for span in cues(doc, "touchpoint:"):
             found.setdefault(span.label_.split(":", 1)[1], span.text)
@@ -92,19 +139,41 @@ class Touchpoints:
 
 
 class Emotions:
-    """Explicit emotion words (respecting negation) first; implicit patterns only if none."""
+    """Explicit emotion words (respecting negation), then the model; implicit patterns only if neither.
+
+    The model may only add an emotion of the same polarity as the explicit words, so
+    "I'm furious" never also becomes "satisfaction" because it thanks someone.
+    """
+
+    def __init__(self, codebook_path: str, use_implicit: bool):
+        self.codebook = cached_codebook(codebook_path)
+        self.known = set(self.codebook.ids("emotion"))
+        self.use_implicit = use_implicit
 
     def __call__(self, doc: Doc) -> Doc:
-        _require_cues(doc, "voicemap/emotions")
+        require_cues(doc, "voicemap/emotions")
         found: dict[str, str] = {}
+        negated_positive = None
         for span in cues(doc, "emotion:"):
             emotion = span.label_.split(":", 1)[1]
             if span._.voicemap_negated:
-                if emotion in ("satisfaction", "delight", "trust", "excitement"):
-                    found.setdefault("disappointment", f"not {span.text}")
+                if emotion in ("satisfaction", "delight") and negated_positive is None:
+                    negated_positive = f"not {span.text}"
                 continue
             found.setdefault(emotion, span.text)
-        if not found:
+        polarities = {e in POSITIVE_EMOTIONS for e in found}
+        model = doc._.voicemap_model_probs or {}
+        thresholds = model.get("thresholds", {}).get("emotion", {})
+        for emotion, probability in (model.get("emotion") or {}).items():
+            threshold = thresholds.get(emotion)
+            if emotion not in self.known or threshold is None or probability < threshold or emotion in found:
+                continue
+            if polarities and (emotion in POSITIVE_EMOTIONS) not in polarities:
+                continue
+            found[emotion] = f"model {model['name']} p={probability:.2f}"
+        if not found and negated_positive and "disappointment" in self.known:
+            found["disappointment"] = negated_positive
+        if not found and self.use_implicit:
             for span in cues(doc, "emotion_implicit:"):
                 if not span._.voicemap_negated:
                     found.setdefault(span.label_.split(":", 1)[1], span.text)
@@ -112,83 +181,41 @@ class Emotions:
         return doc
 
 
-class PainPoint:
-    """A complaint: a problem cue not negated, a positive negated, or a complaint family.
+class Sentiment:
+    """negative / neutral / positive / mixed from the model (or VADER), the pain verdict and emotions.
 
-    The clause after a contrast ("but", "however") carries the verdict, so a problem
-    before it and praise after it is not a pain point, and vice versa.
+    VADER scores "cancel", "refund" or "on hold" as 0, so a pain point is never left
+    neutral; praise around a complaint makes it mixed only when both sides are strong.
     """
 
-    def __init__(self, codebook_path: str, vader_threshold: float):
-        self.codebook = cached_codebook(codebook_path)
-        self.vader_threshold = vader_threshold
-        self.category_of_touchpoint = {}
-        self.category_of_stage = {}
-        for category in self.codebook.pain_categories:
-            for hint in getattr(category, "related", []) or []:
-                self.category_of_touchpoint.setdefault(hint, category.id)
-
-    def _evidence(self, doc: Doc) -> list[tuple[Span, str | None, float]]:
-        """(span, category or None, weight) for every cue that says "problem"."""
-        evidence = []
-        for span in doc.spans[SPAN_KEY]:
-            label = span.label_
-            negated = span._.voicemap_negated
-            if label.startswith("pain_category:") and not negated:
-                evidence.append((span, label.split(":", 1)[1], 1.0))
-            elif label.startswith("pain_negated:") and negated:
-                evidence.append((span, label.split(":", 1)[1], 1.0))
-            elif label == "pain:positive_verbs" and negated:
-                evidence.append((span, None, 1.0))
-            elif label.startswith("pain:") and label.split(":", 1)[1] in PAIN_FAMILIES and not negated:
-                evidence.append((span, None, 0.8 if label != "pain:problem_words" else 1.0))
-        return evidence
-
-    def _infer_category(self, doc: Doc, evidence: list[tuple[Span, str | None, float]]) -> str | None:
-        votes: dict[str, float] = defaultdict(float)
-        for span, category, weight in evidence:
-            if category:
-                votes[category] += weight
-        if votes:
-            return max(votes, key=votes.get)
-        # A generic complaint ("I had to call three times") takes its category from
-        # what it is about: the touchpoints and stage words around it.
-        for span in cues(doc, "pain_category:"):
-            votes[span.label_.split(":", 1)[1]] += 0.5
-        for touchpoint in doc._.voicemap_touchpoints or {}:
-            category = self.category_of_touchpoint.get(touchpoint)
-            if category:
-                votes[category] += 0.4
-        return max(votes, key=votes.get) if votes else None
+    def __init__(self, threshold: float, mixed_positive: float):
+        self.threshold = threshold
+        self.mixed_positive = mixed_positive
 
     def __call__(self, doc: Doc) -> Doc:
-        _require_cues(doc, "voicemap/pain_point")
-        evidence = self._evidence(doc)
-        pivot = _after_contrast(doc)
-        if pivot is not None and evidence:
-            after = [e for e in evidence if e[0].start >= pivot]
-            if after:
-                evidence = after
-            else:
-                tail = doc[pivot:].text
-                if vader().polarity_scores(tail)["compound"] >= 0.3:
-                    evidence = []  # "it was late, but they made up for it"
-        score = doc._.voicemap_sentiment_score
-        if not evidence and score <= self.vader_threshold:
-            negative = [s for s in cues(doc, "pain_category:") if not s._.voicemap_negated]
-            doc._.voicemap_pain = True
-            doc._.voicemap_pain_cue = f"strongly negative tone (VADER {score:.2f})"
-            doc._.voicemap_pain_category = self._infer_category(doc, [(s, s.label_.split(":", 1)[1], 1.0) for s in negative])
-            return doc
-        if not evidence:
-            doc._.voicemap_pain = False
-            doc._.voicemap_pain_category = None
-            doc._.voicemap_pain_cue = None
-            return doc
-        strongest = max(evidence, key=lambda e: (e[2], len(e[0])))
-        doc._.voicemap_pain = True
-        doc._.voicemap_pain_cue = ("not " if strongest[0]._.voicemap_negated else "") + strongest[0].text
-        doc._.voicemap_pain_category = self._infer_category(doc, evidence)
+        model = doc._.voicemap_model_probs or {}
+        probs = model.get("sentiment")
+        compound = doc._.voicemap_sentiment_score
+        emotions = doc._.voicemap_emotions or {}
+        if probs:
+            scores = dict(probs)
+            cue = f"model {model['name']} + VADER {compound:+.2f}"
+        else:
+            label = label_sentiment(compound, self.threshold)
+            scores = {"negative": 0.0, "neutral": 0.0, "positive": 0.0, label: 0.6}
+            cue = f"VADER compound {compound:+.3f}"
+        positive_emotions = sum(e in POSITIVE_EMOTIONS for e in emotions)
+        negative_emotions = sum(e in NEGATIVE_EMOTIONS for e in emotions)
+        scores["positive"] += 0.15 * positive_emotions
+        scores["negative"] += 0.15 * negative_emotions
+        if doc._.voicemap_pain:
+            positive = scores["positive"]
+            label = "mixed" if positive >= self.mixed_positive and positive_emotions else "negative"
+            cue += "; pain point"
+        else:
+            label = max(scores, key=scores.get)
+        doc._.voicemap_sentiment = label
+        doc._.voicemap_sentiment_cue = cue
         return doc
 
 
@@ -201,7 +228,7 @@ class Stage:
         self.hint = {t.id: t.stage_hint for t in self.codebook.touchpoints if t.stage_hint}
 
     def __call__(self, doc: Doc) -> Doc:
-        _require_cues(doc, "voicemap/stage")
+        require_cues(doc, "voicemap/stage")
         scores: dict[str, float] = defaultdict(float)
         best_cue: dict[str, tuple[float, str]] = {}
         for span in cues(doc, "stage:"):
@@ -227,10 +254,21 @@ class Stage:
         return doc
 
 
-@Language.factory("voicemap/sentiment", assigns=["doc._.voicemap_sentiment", "doc._.voicemap_sentiment_score"],
-                  default_config={"threshold": 0.05})
-def make_sentiment(nlp: Language, name: str, threshold: float) -> Sentiment:
-    return Sentiment(threshold)
+@Language.factory("voicemap/vader", assigns=["doc._.voicemap_vader", "doc._.voicemap_sentiment_score"])
+def make_vader(nlp: Language, name: str) -> Vader:
+    return Vader()
+
+
+@Language.factory("voicemap/text_model", assigns=["doc._.voicemap_model_probs"],
+                  default_config={"model": DEFAULT_MODEL, "batch_size": 256})
+def make_text_model(nlp: Language, name: str, model: str, batch_size: int) -> TextModel:
+    return TextModel(model, batch_size)
+
+
+@Language.factory("voicemap/sentiment", assigns=["doc._.voicemap_sentiment"],
+                  default_config={"threshold": 0.05, "mixed_positive": 0.45})
+def make_sentiment(nlp: Language, name: str, threshold: float, mixed_positive: float) -> Sentiment:
+    return Sentiment(threshold, mixed_positive)
 
 
 @Language.factory("voicemap/touchpoints", assigns=["doc._.voicemap_touchpoints"])
@@ -238,15 +276,10 @@ def make_touchpoints(nlp: Language, name: str) -> Touchpoints:
     return Touchpoints()
 
 
-@Language.factory("voicemap/emotions", assigns=["doc._.voicemap_emotions"])
-def make_emotions(nlp: Language, name: str) -> Emotions:
-    return Emotions()
-
-
-@Language.factory("voicemap/pain_point", assigns=["doc._.voicemap_pain", "doc._.voicemap_pain_category"],
-                  default_config={"codebook_path": "", "vader_threshold": -0.5})
-def make_pain_point(nlp: Language, name: str, codebook_path: str, vader_threshold: float) -> PainPoint:
-    return PainPoint(codebook_path, vader_threshold)
+@Language.factory("voicemap/emotions", assigns=["doc._.voicemap_emotions"],
+                  default_config={"codebook_path": "", "use_implicit": False})
+def make_emotions(nlp: Language, name: str, codebook_path: str, use_implicit: bool) -> Emotions:
+    return Emotions(codebook_path, use_implicit)
 
 
 @Language.factory("voicemap/stage", assigns=["doc._.voicemap_stage", "doc._.voicemap_stage_confidence"],

@@ -18,8 +18,8 @@ from voicemap.codebook import Codebook, load_codebook
 from voicemap.nlp.negation import is_negated
 
 SPAN_KEY = "voicemap_cues"
-# Generic complaint families from the codebook's [pain] table that signal a problem by themselves.
-PAIN_FAMILIES = ("inability", "expectation", "forced_effort", "waiting", "consequence", "problem_words")
+# [pain] lists that are not complaint families: read by the contrast and hedge logic, or by negation.
+NOT_PAIN_FAMILIES = ("contrast", "hedges", "negations")
 
 if not Span.has_extension("voicemap_negated"):
     Span.set_extension("voicemap_negated", getter=is_negated)
@@ -40,8 +40,9 @@ def _cue_table(codebook: Codebook) -> dict[str, list[str]]:
                 table[f"emotion_implicit:{code.id}"] = code.implicit_cues
             if code.negated_cues:
                 table[f"pain_negated:{code.id}"] = code.negated_cues
-    for family in (*PAIN_FAMILIES, "positive_verbs"):
-        table[f"pain:{family}"] = codebook.pain.get(family, [])
+    for family, phrases in codebook.pain.items():
+        if family not in NOT_PAIN_FAMILIES:
+            table[f"pain:{family}"] = phrases
     table["contrast"] = codebook.pain.get("contrast", ["but", "however", "although", "though"])
     table["hedge"] = codebook.pain.get("hedges", [])
     return table

@@ -14,6 +14,7 @@ from spacy.tokens import Doc
 
 import voicemap.nlp.components  # noqa: F401  (registers the factories)
 import voicemap.nlp.cues  # noqa: F401
+import voicemap.nlp.pain  # noqa: F401
 from voicemap.codebook import Codebook, load_codebook
 from voicemap.domain import Tags
 from voicemap.nlp.model import ModelInfo, load_language
@@ -21,14 +22,20 @@ from voicemap.nlp.model import ModelInfo, load_language
 LIGHT_VERBS = frozenset({"be", "have", "do", "get", "go", "say", "think", "know", "feel", "make", "want",
                          "seem", "mean", "guess", "like", "let", "come", "take", "give", "see", "look", "try",
                          "need", "use", "would", "could", "can", "will", "should", "must", "may", "might"})
-VOICEMAP_PIPES = ("voicemap/cues", "voicemap/sentiment", "voicemap/touchpoints", "voicemap/emotions",
-                  "voicemap/pain_point", "voicemap/stage")
+# Order matters: cues and scores first, then emotions, the pain verdict, and the sentiment that reads it.
+VOICEMAP_PIPES = ("voicemap/cues", "voicemap/vader", "voicemap/text_model", "voicemap/touchpoints",
+                  "voicemap/emotions", "voicemap/pain_point", "voicemap/sentiment", "voicemap/stage")
+NEEDS_CODEBOOK = ("voicemap/cues", "voicemap/emotions", "voicemap/pain_point", "voicemap/stage")
 
 
-def build_pipeline(codebook_path: str = "", model: str | None = None, quiet: bool = False) -> tuple[Language, ModelInfo]:
+def build_pipeline(codebook_path: str = "", model: str | None = None, quiet: bool = False,
+                   text_model: str | None = None) -> tuple[Language, ModelInfo]:
+    """The spaCy pipeline plus voicemap's components; `text_model="none"` tags by cues alone."""
     nlp, info = load_language(model, quiet=quiet)
     for factory in VOICEMAP_PIPES:
-        config = {"codebook_path": codebook_path} if factory in ("voicemap/cues", "voicemap/pain_point", "voicemap/stage") else {}
+        config = {"codebook_path": codebook_path} if factory in NEEDS_CODEBOOK else {}
+        if factory == "voicemap/text_model" and text_model is not None:
+            config = {"model": text_model}
         nlp.add_pipe(factory, name=factory.replace("/", "_"), config=config)
     return nlp, info
 

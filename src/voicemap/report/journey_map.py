@@ -78,7 +78,7 @@ def _summary_table(stats: list[tuple[str, str, list[dict]]], participants: int) 
 
 
 def _stage_section(codebook: Codebook, stage_id: str, label: str, rows: list[dict], participants: int,
-                   redact: bool = False) -> list[str]:
+                   redact: bool = False, pseudonymise: bool = False) -> list[str]:
     definition = next(c.definition for c in codebook.stages if c.id == stage_id)
     lines = [f"## {escape_inline(label)}", "", f"*{escape_inline(definition)}*", ""]
     if not rows:
@@ -118,7 +118,7 @@ def _stage_section(codebook: Codebook, stage_id: str, label: str, rows: list[dic
             name = codebook.label("pain_category", category) if category != "uncategorised" else "Uncategorised"
             lines += [f"**{escape_inline(name)}**: {len(group)} statements from {share(len(who), participants)} participants", ""]
             for row in representative(group, QUOTES_PER_PAIN):
-                lines += [quote(display_text(row["text"], redact), cite(row)), ""]
+                lines += [quote(display_text(row["text"], redact), cite(row, pseudonymise)), ""]
         if len(ranked) > TOP_PAINS:
             rest = ", ".join(f"{escape_inline(c)} ({len(g)})" for c, g in ranked[TOP_PAINS:])
             lines += [f"Other pain points here: {rest}.", ""]
@@ -126,7 +126,7 @@ def _stage_section(codebook: Codebook, stage_id: str, label: str, rows: list[dic
     if positives:
         lines += ["### What works", ""]
         for row in representative(positives, 2):
-            lines += [quote(display_text(row["text"], redact), cite(row)), ""]
+            lines += [quote(display_text(row["text"], redact), cite(row, pseudonymise)), ""]
     return lines
 
 
@@ -149,7 +149,7 @@ def _methods(overview: dict[str, Any], model_name: str | None) -> list[str]:
 
 def render_journey_map(db: Database, codebook: Codebook, title: str = "Customer journey map",
                        flt: StatementFilter | None = None, model_name: str | None = None,
-                       today: str | None = None, redact: bool = False) -> str:
+                       today: str | None = None, redact: bool = False, pseudonymise: bool = False) -> str:
     """The whole journey map as Markdown."""
     overview = study_overview(db)
     participants = overview["participants"]
@@ -162,7 +162,7 @@ def render_journey_map(db: Database, codebook: Codebook, title: str = "Customer 
     lines += _summary_table(stats, participants)
     lines += _curve(stats)
     for stage_id, label, rows in stats:
-        lines += _stage_section(codebook, stage_id, label, rows, participants, redact)
+        lines += _stage_section(codebook, stage_id, label, rows, participants, redact, pseudonymise)
     unstaged = db.execute("select count(*) from statements where stage is null").fetchone()[0]
     lines += [f"*{unstaged} statements expressed no journey stage and are not shown by stage.*", ""]
     lines += _methods(overview, model_name)

@@ -7,15 +7,20 @@ data, a copy is written beside it, so an upgrade can never cost a study.
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from sqlite_utils import Database
 
 from voicemap.store.schema import apply_migrations, pending_migrations
 
 BUSY_TIMEOUT_MS = 30_000
+LOCK_ATTEMPTS = 8
+T = TypeVar("T")
 
 
 def utc_now() -> str:
@@ -41,11 +46,41 @@ def open_db(path: str | Path | None = None, migrate: bool = True) -> Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         db = Database(str(path))
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.enable_wal()
+        retry_locked(db.enable_wal)
     db.execute("PRAGMA foreign_keys = ON")
-    if migrate:
-        pending = pending_migrations(db)
-        if pending and path is not None and str(path) != ":memory:" and "sources" in db.table_names():
-            _backup_before_migration(Path(path), db)
-        apply_migrations(db)
+    if migrate and pending_migrations(db):
+        on_disk = None if path is None or str(path) == ":memory:" else Path(path)
+        retry_locked(lambda: _migrate(db, on_disk))
     return db
+
+
+def _migrate(db: Database, path: Path | None) -> None:
+    """Back up, then migrate, holding the write lock: processes opening one database at once take turns."""
+    db.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for other writers
+    try:
+        if pending_migrations(db):  # another process may have migrated it while we waited
+            if path is not None and "sources" in db.table_names():
+                _backup_before_migration(path, db)
+            apply_migrations(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def retry_locked(action: Callable[[], T], attempts: int = LOCK_ATTEMPTS) -> T:
+    """Run `action`, starting over while SQLite answers "database is locked".
+
+    The busy timeout makes most waits invisible, but SQLite refuses at once, without
+    waiting, when waiting could deadlock (two connections upgrading a read to a write,
+    or switching a new file to WAL together); then the only cure is to try again.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if attempt == attempts or not ("locked" in str(exc) or "busy" in str(exc)):
+                raise
+            time.sleep(random.uniform(0.05, 0.1) * attempt)
+    raise AssertionError("unreachable")

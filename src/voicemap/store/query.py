@@ -112,8 +112,14 @@ def count_statements(db: Database, flt: StatementFilter | None = None) -> int:
     return db.execute(sql, params).fetchone()[0]
 
 
-def cite(row: dict[str, Any]) -> str:
-    """The citation a quote carries: source, participant and where in the source."""
+def cite(row: dict[str, Any], pseudonymise: bool = False) -> str:
+    """The citation a quote carries: source, participant and where in the source.
+
+    Pseudonymised, the participant is their pseudonym (P01...) and the source its id,
+    since file names are often the participant's name ("interview_maria.txt").
+    """
+    if pseudonymise:
+        return f"source {row.get('source_id', '?')}, {row.get('pseudonym') or 'participant'}, {row['location']}"
     who = row.get("participant") or row.get("speaker") or "unknown"
     return f"{row['source']}, {who}, {row['location']}"
 

@@ -67,3 +67,38 @@ def apply_migrations(db: Database) -> list[str]:
 
 def pending_migrations(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
+
+
+@migrations(name="003_project_settings")
+def project_settings(db: Database) -> None:
+    """Per-project defaults (e.g. privacy: redact quotes, pseudonymise participants) travel with the data."""
+    db["settings"].create({"key": str, "value": str, "updated_at": str}, pk="key")
+
+
+@migrations(name="002_clusters")
+def clusters(db: Database) -> None:
+    """Recurring-issue clusters: each run with its parameters, stable cluster identities across runs
+    (so a researcher's rename survives re-clustering), memberships per run, and human decisions.
+
+    `cluster_members` has no foreign key to `statements`: re-importing a changed file replaces its
+    statements, and the old memberships (matched by `statement_key`) are what carries identity over.
+    """
+    db["cluster_runs"].create({
+        "id": int, "created_at": str, "origin": str, "based_on": int, "scope": str, "scope_key": str,
+        "params": str, "algorithm": str, "statements": int, "clustered": int, "clusters": int, "seconds": float,
+    }, pk="id")
+    db["cluster_runs"].create_index(["scope_key", "id"])
+    db["clusters"].create({
+        "id": int, "auto_label": str, "human_label": str, "labelled_by": str, "labelled_at": str,
+        "terms": str, "status": str, "merged_into": int, "split_from": int,
+        "created_run_id": int, "last_run_id": int, "created_at": str,
+    }, pk="id", foreign_keys=[("created_run_id", "cluster_runs", "id"), ("last_run_id", "cluster_runs", "id")])
+    db["cluster_members"].create({
+        "run_id": int, "cluster_id": int, "statement_id": int, "statement_key": str, "centrality": float,
+    }, pk=("run_id", "statement_id"), foreign_keys=[("run_id", "cluster_runs", "id"), ("cluster_id", "clusters", "id")])
+    db["cluster_members"].create_index(["run_id", "cluster_id"])
+    db["cluster_members"].create_index(["statement_id"])
+    db["cluster_decisions"].create({
+        "id": int, "kind": str, "cluster_id": int, "other_ids": str, "payload": str, "run_id": int,
+        "coder": str, "created_at": str,
+    }, pk="id", foreign_keys=[("cluster_id", "clusters", "id")])

@@ -17,8 +17,6 @@ from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from voicemap.store import open_db
-
 HEAVY = "heavy"
 
 
@@ -114,6 +112,7 @@ class JobsMixin:
     def import_job(self, paths: list[str]) -> None:
         from voicemap.importer import import_paths
         from voicemap.ingest import ReadOptions
+        from voicemap.store import open_db
         from voicemap.tui.summaries import import_summary
 
         worker = get_current_worker()
@@ -138,6 +137,7 @@ class JobsMixin:
     @work(thread=True, exclusive=True, exit_on_error=False, group=HEAVY, description="Re-tag")
     def retag_job(self) -> None:
         from voicemap.retag import retag_statements
+        from voicemap.store import open_db
 
         worker = get_current_worker()
         tagger = self._tagger("re-tag")
@@ -156,6 +156,7 @@ class JobsMixin:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=HEAVY, description="Cluster")
     def cluster_job(self) -> None:
+        from voicemap.store import open_db
         from voicemap.tui.summaries import run_clustering
 
         worker = get_current_worker()
@@ -170,6 +171,7 @@ class JobsMixin:
     @work(thread=True, exclusive=True, exit_on_error=False, group=HEAVY, description="Export")
     def export_job(self, path: str, fmt: str) -> None:
         from voicemap.export import export_statements
+        from voicemap.store import open_db
 
         target = Path(path).expanduser()
         self.post_message(WorkProgress("export", f"export: writing {target.name}"))
@@ -185,10 +187,19 @@ class JobsMixin:
                                        path=str(target)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="write", description="Write file")
-    def write_job(self, path: str, text: str, what: str) -> None:
+    def save_document_job(self, name: str, path: str) -> None:
+        from voicemap.store import open_db
+        from voicemap.tui.summaries import render_map, render_report
+
         target = Path(path).expanduser()
+        db = open_db(self.db_path)
+        try:
+            text = (render_map if name == "map" else render_report)(db, self.codebook)
+        finally:
+            db.conn.close()
         partial = target.with_name(target.name + ".part")
         partial.write_text(text, encoding="utf-8")
-        partial.replace(target)
+        partial.replace(target)  # a reader never sees half a report
+        what = "journey map" if name == "map" else "pitfalls report"
         self.post_message(WorkFinished("write", f"Wrote the {what} to `{target.resolve()}` "
                                        f"({text.count(chr(10)) + 1} lines).", path=str(target)))

@@ -26,3 +26,10 @@ def clipped(text: object, width: int, style: str = "") -> Text:
         result.truncate(width - 1)
         result.append("…")
     return result
+
+
+def markdown_parser():
+    """The app's Markdown parser: GitHub-like, but a URL in a quote stays text (never a link)."""
+    from markdown_it import MarkdownIt  # deferred with the Markdown widget, after the first paint
+
+    return MarkdownIt("gfm-like").disable("linkify")

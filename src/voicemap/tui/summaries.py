@@ -60,9 +60,8 @@ def render_report(db, codebook) -> str:
     if not pitfalls_available():
         return ("# Pitfalls report\n\nThe pitfalls report is not available in this build. "
                 "The journey map (`map`) is.\n")
-    from voicemap.assistant import clusters
-
-    return clusters.render_pitfalls(db, codebook)
+    module = importlib.import_module("voicemap.report.pitfalls")
+    return module.render_pitfalls_report(db, codebook)
 
 
 def render_map(db, codebook) -> str:
