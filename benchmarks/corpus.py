@@ -56,12 +56,27 @@ TEMPLATES = [
     "{Subject} {problem} {time}, and when I finally reached someone they said it was my fault.",
     "{Modifier}, {subject} {praise} {time}, although I still cannot {action} on my phone.",
 ]
+# Praise, neutral facts and mixed feelings, so complaints are a minority as in real feedback.
+GOOD_TEMPLATES = [
+    "{Subject} {praise} and I would happily recommend it to a friend.",
+    "Love it, {subject} {praise}.",
+    "{Subject} {praise} {time}, which made me trust the whole service a lot more.",
+    "We usually order on Sundays and {subject} {praise} most weeks.",
+    "I signed up after a friend recommended it, and {subject} {praise}.",
+    "The portions are generous and {subject} {praise}, so we are staying.",
+    "I mostly cook the vegetarian recipes and change my delivery day about once a month.",
+    "{Modifier}, I would recommend it to anyone who is short on time during the week.",
+    "I compared a few providers before choosing this one because {subject} {praise}.",
+    "My partner does the ordering and I do the cooking, which works well for us.",
+    "{Subject} {praise} when I needed to {action} {time}.",
+]
+GOOD_SHARE = 0.55
 TAILS = ["", "", "", " and that was the last straw", " for the second time", " which is not acceptable",
          " so I am thinking of leaving", " and my kids noticed", " which I did not expect"]
 
 
 def _sentence(rng: random.Random) -> str:
-    template = rng.choice(TEMPLATES)
+    template = rng.choice(GOOD_TEMPLATES if rng.random() < GOOD_SHARE else TEMPLATES)
     subject = rng.choice(SUBJECTS)
     other_subject = rng.choice([s for s in SUBJECTS if s != subject])
     text = template.format(

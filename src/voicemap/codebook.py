@@ -44,6 +44,8 @@ class Codebook:
     pain: dict[str, list[str]]
     interviewer_names: list[str]
     path: str = ""
+    # [pain_patterns]: complaint family -> spaCy Matcher patterns, for markers a phrase cannot express
+    pain_patterns: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
 
     def ids(self, dimension: str) -> list[str]:
         return [code.id for code in self.codes(dimension)]
@@ -102,6 +104,7 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         pain_categories=_codes(path, data, "pain_category"),
         pain={k: list(v) for k, v in data.get("pain", {}).items()},
         interviewer_names=list(data.get("interviewer_names", [])),
+        pain_patterns={k: list(v) for k, v in data.get("pain_patterns", {}).items()},
         path=str(path),
     )
     stage_ids = set(codebook.ids("stage"))

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from voicemap.store.query import StatementFilter, select_statements
 
 STATEMENT_FIELDS = ("id", "source", "source_row", "participant", "text", "stage", "touchpoints", "sentiment",
-                    "sentiment_score", "emotions", "pain", "pain_category", "origin")
+                    "sentiment_score", "emotions", "pain", "pain_category", "origin", "cluster_id", "cluster_label")
 FORMATS = ("csv", "jsonl")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -37,6 +37,8 @@ def statement_record(row: dict[str, Any]) -> dict[str, Any]:
         "pain": row["pain"],
         "pain_category": row["pain_category"],
         "origin": row["origin"],
+        "cluster_id": row.get("cluster_id"),  # the current cluster run's recurring issue, if any
+        "cluster_label": row.get("cluster_label"),
     }
 
 
@@ -47,7 +49,11 @@ def iter_statement_records(db: Database, flt: StatementFilter | None = None, pri
         from voicemap.privacy import project_names, protect_rows
 
         rows = protect_rows(rows, privacy, project_names(db) if privacy.redact else ())
+    from voicemap.cluster.persist import current_assignments
+
+    clusters = current_assignments(db)
     for row in rows:
+        row["cluster_id"], row["cluster_label"] = clusters.get(row["id"], (None, None))
         yield statement_record(row)
 
 

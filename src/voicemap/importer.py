@@ -16,12 +16,14 @@ from sqlite_utils import Database
 
 from voicemap.domain import Source
 from voicemap.ingest import InputFileError, ReadOptions, iter_input_files, read_path
+from voicemap.nlp.parallel import ParallelTagger
 from voicemap.nlp.segment import split_statements
 from voicemap.store.db import utc_now
-from voicemap.store.write import TaggedStatement, delete_source, file_sha256, find_source_by_hash, save_source
+from voicemap.store.write import StagedSource, TaggedStatement, delete_source, file_sha256, find_source_by_hash
 
 Progress = Callable[[str, int, int], None]  # (file name, statements done, statements in file)
 BATCH = 256
+STAGE_BATCH = 512  # statements staged (and a cancel checked) at a time
 
 
 class ImportCancelled(Exception):
@@ -57,23 +59,43 @@ class ImportReport:
         return sum(f.statements for f in self.files if f.status in ("imported", "replaced"))
 
 
-def _tag_source(source: Source, tagger, progress: Progress | None, cancelled: Callable[[], bool]) -> list[list[TaggedStatement]]:
+def _stage_tagged(staged: StagedSource, source: Source, tagger, progress: Progress | None,
+                  cancelled: Callable[[], bool]) -> int:
+    """Segment, tag and stage a source a batch at a time; returns the number of statements.
+
+    Tags stream from the tagger (in-process `nlp.pipe`, or worker processes for big
+    files) straight into the staging tables, so memory does not grow with the file.
+    """
+    name = Path(source.path).name
     customer = [u.text if u.is_customer else "" for u in source.utterances]
     groups = list(split_statements(customer))
-    flat = [s for group in groups for s in group]
-    name = Path(source.path).name
-    tags = []
-    texts = [s.text for s in flat]
-    for start in range(0, len(texts), BATCH * 4):
-        if cancelled():
-            raise ImportCancelled(name)
-        tags.extend(tagger.tag_texts(texts[start:start + BATCH * 4], batch_size=BATCH))
-        if progress:
-            progress(name, len(tags), len(texts))
-    if progress and not texts:
-        progress(name, 0, 0)
-    tagged_iter = iter(zip(flat, tags))
-    return [[TaggedStatement(*next(tagged_iter)) for _ in group] for group in groups]
+    texts = [s.text for group in groups for s in group]
+    if progress:
+        progress(name, 0, len(texts))
+    if cancelled():
+        raise ImportCancelled(name)
+    tags = iter(tagger.tag_texts(texts, batch_size=BATCH))
+    batch: list[tuple] = []
+    in_batch = done = 0
+    try:
+        for utterance, group in zip(source.utterances, groups):
+            batch.append((utterance, [TaggedStatement(statement, next(tags)) for statement in group]))
+            in_batch += len(group)
+            if in_batch >= STAGE_BATCH:
+                staged.add(batch)
+                done, batch, in_batch = done + in_batch, [], 0
+                if progress:
+                    progress(name, done, len(texts))
+                if cancelled():
+                    raise ImportCancelled(name)
+        staged.add(batch)
+    finally:
+        close = getattr(tags, "close", None)
+        if close:
+            close()  # stops worker tasks still queued when we leave early
+    if progress and texts:
+        progress(name, len(texts), len(texts))
+    return len(texts)
 
 
 def _carry_human_codes(db: Database, old_source_id: int) -> list[dict]:
@@ -115,19 +137,23 @@ def import_file(db: Database, path: Path, options: ReadOptions, tagger, import_i
         result.kind, result.encoding = source.kind, source.encoding
         result.detected = source.metadata.get("detected")
         result.skipped, result.warnings = list(source.skipped), list(source.warnings)
-        tagged = _tag_source(source, tagger, progress, cancelled)
-        previous = list(db.query("select id from sources where path = ?", [str(path)]))
-        with db.atomic():
-            carried = []
-            for row in previous:
-                carried += _carry_human_codes(db, row["id"])
-                delete_source(db, row["id"])
-            result.source_id = save_source(db, source, tagged, sha256 or "", import_id)
-            if carried:
-                _restore_human_codes(db, result.source_id, carried)
+        staged = StagedSource(db, source)
+        try:
+            statements = _stage_tagged(staged, source, tagger, progress, cancelled)
+            previous = list(db.query("select id from sources where path = ?", [str(path)]))
+            with db.atomic():
+                carried = []
+                for row in previous:
+                    carried += _carry_human_codes(db, row["id"])
+                    delete_source(db, row["id"])
+                result.source_id = staged.commit(sha256 or "", import_id)
+                if carried:
+                    _restore_human_codes(db, result.source_id, carried)
+        finally:
+            staged.drop()
         result.status = "replaced" if previous else "imported"
         result.utterances = len(source.utterances)
-        result.statements = sum(len(g) for g in tagged)
+        result.statements = statements
     except InputFileError as exc:
         result.error = str(exc)
     except ImportCancelled:
@@ -143,13 +169,24 @@ def import_paths(
     progress: Progress | None = None,
     cancelled: Callable[[], bool] = lambda: False,
     on_file: Callable[[FileResult], None] | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
-    """Import every file under `paths`; each file commits on its own, so a crash loses one file at most."""
+    """Import every file under `paths`; each file commits on its own, so a crash loses one file at most.
+
+    Big files are tagged by `workers` processes (default: the usable cores; 1 tags in
+    this process); the pool starts on the first big file and serves every later one.
+    """
     options = options or ReadOptions()
     if tagger is None:
         from voicemap.nlp.tagger import Tagger
 
         tagger = Tagger()
+    with ParallelTagger(tagger, workers=workers) as parallel:
+        return _import_all(db, paths, options, parallel, progress, cancelled, on_file)
+
+
+def _import_all(db: Database, paths: list[str | Path], options: ReadOptions, tagger, progress: Progress | None,
+                cancelled: Callable[[], bool], on_file: Callable[[FileResult], None] | None) -> ImportReport:
     report = ImportReport()
     with db.atomic():
         report.import_id = db["imports"].insert({

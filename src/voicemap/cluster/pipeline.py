@@ -42,6 +42,7 @@ AGGLOMERATIVE_MAX = 2500  # above this, agglomerative memory and time grow too f
 K_CANDIDATES = (8, 12, 16, 24, 32, 48)
 SILHOUETTE_SAMPLE = 3000
 DEFAULT_MIN_SIZE = 3
+CODE_WEIGHT = 0.25  # the codes nudge, the words decide (heavier codes glued distinct problems together)
 
 
 def _codes(row: dict[str, Any]) -> list[str]:
@@ -57,7 +58,7 @@ def _codes(row: dict[str, Any]) -> list[str]:
 class StatementVectorizer:
     """TF-IDF of lemmas, side by side with weighted TF-IDF of the statement's codes."""
 
-    def __init__(self, text_vectorizer: TfidfVectorizer | None = None, code_weight: float = 1.0):
+    def __init__(self, text_vectorizer: TfidfVectorizer | None = None, code_weight: float = CODE_WEIGHT):
         self.text_vectorizer = text_vectorizer
         self.code_weight = code_weight
         self.code_vectorizer = TfidfVectorizer(analyzer=lambda codes: codes, binary=True)
@@ -188,7 +189,7 @@ class ClusterPipeline:
 
     def __init__(self, vectorizer_model=None, reducer_model=None, cluster_model=None, labeller=None, *,
                  k: int | None = None, min_size: int = DEFAULT_MIN_SIZE, random_state: int = RANDOM_STATE,
-                 code_weight: float = 1.0, distance_threshold: float = DISTANCE_THRESHOLD):
+                 code_weight: float = CODE_WEIGHT, distance_threshold: float = DISTANCE_THRESHOLD):
         self.vectorizer_model = vectorizer_model or StatementVectorizer(code_weight=code_weight)
         self.reducer_model = reducer_model or LsaReducer(random_state=random_state)
         self.cluster_model = cluster_model or AdaptiveClusterer(k=k, distance_threshold=distance_threshold,

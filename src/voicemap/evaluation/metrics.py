@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
-MIN_SUPPORT = 10
+MIN_SUPPORT = 5
 
 
 @dataclass

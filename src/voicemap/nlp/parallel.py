@@ -1,0 +1,220 @@
+"""Tag on every core: worker processes each run their own Tagger and send back only `Tags`.
+
+spaCy's own `nlp.pipe(n_process=2)` scaled badly on 2 cores (PERF.md: slower than one
+process for the lean pipeline), because it ships whole Docs back to the parent. A pool
+whose workers run the complete tagger (spaCy, cues, VADER) and return the small `Tags`
+rows scaled 1.9–2.0×. Workers are *spawned*, not forked: the TUI imports from a
+thread, and forking a process that has threads is unsafe. A worker costs a few
+seconds to start (import spaCy, load the model), so small inputs are tagged in the
+calling process, where the tagger is already loaded.
+
+Every statement is its own Doc, so a statement's tags never depend on its batch or on
+which process tagged it; results come back in input order. A worker checks that it
+built the same pipeline as the caller (a fingerprint of the pipe names, voicemap's
+component settings and the codebook file), and if it did not — or the pool breaks —
+the rest is tagged in-process, never silently differently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import sys
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from voicemap.domain import Tags
+
+log = logging.getLogger(__name__)
+
+MIN_PARALLEL = 4_000  # statements; below this the workers' start-up costs more than it saves
+CHUNK = 256  # statements per task: small enough to balance the workers and to cancel quickly
+WINDOW_PER_WORKER = 3  # tasks in flight per worker: keeps workers busy without piling up results
+MAX_WORKERS = 4  # each worker holds its own model (~250 MB); more rarely pays on a laptop
+
+
+def default_workers() -> int:
+    """`VOICEMAP_WORKERS` if set, else the usable cores (at most MAX_WORKERS); 1 means in-process."""
+    configured = os.environ.get("VOICEMAP_WORKERS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
+
+
+@dataclass(frozen=True)
+class TaggerRecipe:
+    """What a worker needs to build the caller's tagger again, and how to recognise it."""
+
+    codebook_path: str
+    model: str
+    fingerprint: str
+
+
+def pipeline_fingerprint(tagger) -> str:
+    """Pipe names, voicemap's component settings, the model and the codebook's bytes, hashed."""
+    nlp = tagger.nlp
+    settings = {name: dict(nlp.config["components"].get(name, {})) for name in nlp.pipe_names
+                if name.startswith("voicemap")}
+    codebook_path = getattr(tagger.codebook, "path", "") or ""
+    codebook_bytes = Path(codebook_path).read_bytes() if codebook_path and Path(codebook_path).is_file() else b""
+    payload = json.dumps({"pipes": nlp.pipe_names, "settings": settings, "model": repr(tagger.model_info),
+                          "codebook": hashlib.sha256(codebook_bytes).hexdigest()}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def recipe_for(tagger) -> TaggerRecipe | None:
+    """A recipe when the tagger is a plain `Tagger` built from a codebook file, else None."""
+    from voicemap.nlp.tagger import Tagger
+
+    if type(tagger) is not Tagger:
+        return None
+    codebook_path = getattr(tagger.codebook, "path", "") or ""
+    if not codebook_path or not Path(codebook_path).is_file():
+        return None  # a codebook built in memory cannot be rebuilt in another process
+    return TaggerRecipe(codebook_path, tagger.model_info.name, pipeline_fingerprint(tagger))
+
+
+# --- inside a worker process --------------------------------------------------------------
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(recipe: TaggerRecipe) -> None:
+    """Build the worker's tagger once; an error is kept and reported with the first task."""
+    try:
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1)  # the workers already use every core; BLAS threads would fight them
+        except ImportError:
+            pass
+        from voicemap.codebook import load_codebook
+        from voicemap.nlp.tagger import Tagger
+
+        tagger = Tagger(load_codebook(recipe.codebook_path), model=recipe.model, quiet=True)
+        _worker["tagger"], _worker["fingerprint"] = tagger, pipeline_fingerprint(tagger)
+    except Exception as exc:  # reported to the caller, which then tags in-process
+        _worker["error"] = f"{type(exc).__name__}: {exc}"
+
+
+def _tag_chunk(texts: list[str], batch_size: int) -> tuple[str | None, str | None, list[Tags]]:
+    if "error" in _worker:
+        return None, _worker["error"], []
+    return _worker["fingerprint"], None, list(_worker["tagger"].tag_texts(texts, batch_size=batch_size))
+
+
+# --- in the calling process ---------------------------------------------------------------
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Spawn workers without re-running the caller's `__main__` (a script, the TUI, a notebook).
+
+    A spawned child normally imports the parent's main module first; everything a
+    worker runs lives in this module, so skipping it makes start-up faster and stops
+    a script without an `if __name__ == "__main__"` guard from running again.
+    """
+    main = sys.modules.get("__main__")
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if main and name in main.__dict__}
+    try:
+        for name in saved:
+            setattr(main, name, None)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(main, name, value)
+
+
+class ParallelTagger:
+    """`tag_texts` like a Tagger's, spread over worker processes when the input is big enough.
+
+    Create one per import and `close()` it (or use it as a context manager): the pool
+    starts on the first big input and is reused for every later one.
+    """
+
+    def __init__(self, tagger, workers: int | None = None, min_parallel: int = MIN_PARALLEL, chunk_size: int = CHUNK):
+        self.tagger = tagger
+        self.workers = workers or default_workers()
+        self.min_parallel = min_parallel
+        self.chunk_size = chunk_size
+        self.recipe = recipe_for(tagger) if self.workers > 1 else None
+        self.disabled: str | None = None if self.recipe else "single worker or a tagger that cannot be rebuilt"
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __getattr__(self, name: str):
+        return getattr(self.tagger, name)  # codebook, model_info, nlp... of the wrapped tagger
+
+    def __enter__(self) -> "ParallelTagger":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def uses_workers(self, count: int) -> bool:
+        """Whether `count` statements would go to the worker processes."""
+        return self.disabled is None and count >= self.min_parallel
+
+    def tag_texts(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Tags]:
+        texts = texts if isinstance(texts, Sequence) else list(texts)
+        if not self.uses_workers(len(texts)) or self._ensure_pool() is None:
+            yield from self.tagger.tag_texts(texts, batch_size=batch_size)
+            return
+        yield from self._tag_in_pool(texts, batch_size)
+
+    def tag(self, text: str) -> Tags:
+        return self.tagger.tag(text)
+
+    def _ensure_pool(self) -> ProcessPoolExecutor | None:
+        if self._pool is None and self.disabled is None:
+            try:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_start_worker, initargs=(self.recipe,))
+            except (OSError, ValueError, RuntimeError) as exc:
+                self._disable(f"could not start worker processes ({exc})")
+        return self._pool
+
+    def _disable(self, reason: str) -> None:
+        log.warning("voicemap: tagging in one process: %s", reason)
+        self.disabled = reason
+        self.close()
+
+    def _tag_in_pool(self, texts: Sequence[str], batch_size: int) -> Iterator[Tags]:
+        pending: deque[tuple[int, Future]] = deque()
+        next_start = 0
+        window = self.workers * WINDOW_PER_WORKER
+        try:
+            while pending or next_start < len(texts):
+                while len(pending) < window and next_start < len(texts):
+                    chunk = list(texts[next_start:next_start + self.chunk_size])
+                    with _main_module_hidden():  # submit() is where the pool spawns its workers
+                        pending.append((next_start, self._pool.submit(_tag_chunk, chunk, batch_size)))
+                    next_start += len(chunk)
+                start, future = pending.popleft()
+                try:
+                    fingerprint, error, tags = future.result()
+                except BrokenProcessPool as exc:
+                    fingerprint, error, tags = None, f"a worker process stopped ({exc})", []
+                if error or fingerprint != self.recipe.fingerprint:
+                    self._disable(error or "a worker built a different pipeline than this process")
+                    pending.clear()
+                    yield from self.tagger.tag_texts(texts[start:], batch_size=batch_size)
+                    return
+                yield from tags
+        finally:
+            for _, future in pending:  # the caller stopped early (cancelled, or an error)
+                future.cancel()
+
+    def close(self) -> None:
+        """Stop the worker processes (waiting for any task still running)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
