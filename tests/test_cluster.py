@@ -299,3 +299,29 @@ def test_cli_cluster_by_stage_and_unknown_stage(tmp_path):
     assert result.exit_code == 0 and "from 5 of 5 statements" in result.output
     bad = runner.invoke(main, ["--db", str(db_path), "cluster", "--stage", "nowhere"])
     assert bad.exit_code != 0 and "unknown stage 'nowhere'" in bad.output
+
+
+def test_benchmark_script_runs_end_to_end_on_a_tiny_made_up_file(tmp_path, capsys):
+    """Smoke test of benchmarks/cluster_eval.py (the real evaluation is run by hand, not in pytest)."""
+    import csv
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("cluster_eval", ROOT / "benchmarks" / "cluster_eval.py")
+    cluster_eval = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cluster_eval)
+    path = tmp_path / "Tweets.csv"
+    reasons = {"delivery": "Late Flight", "app": "Flight Booking Problems", "billing": "Customer Service Issue",
+               "support": "Customer Service Issue"}
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["tweet_id", "airline_sentiment", "negativereason", "text"])
+        writer.writeheader()
+        for n, item in enumerate(theme_items(6, seed=8)):
+            writer.writerow({"tweet_id": str(1000 + n), "airline_sentiment": "negative",
+                             "negativereason": reasons[item["theme"]], "text": item["text"].split(" (")[0] + "."})
+        writer.writerow({"tweet_id": "9", "airline_sentiment": "negative", "negativereason": "Can't Tell", "text": "x"})
+    assert cluster_eval.main([str(path), "--skip-timing"]) == 0
+    out = capsys.readouterr().out
+    assert "Negative tweets with a known reason: 24; human classes: 3" in out
+    assert out.count("| voicemap cluster") == 2 and "| reference: TF-IDF" in out

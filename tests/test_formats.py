@@ -185,7 +185,8 @@ def test_qualtrics_three_header_rows_question_text_and_response_id():
 
 def test_surveymonkey_two_header_rows():
     source = read_path(FORMATS / "surveymonkey_export.csv")
-    assert source.metadata["detected"] == "SurveyMonkey survey export (2 header rows, respondent id from 'Respondent ID')"
+    assert source.metadata["detected"] == ("SurveyMonkey survey export (2 header rows, "
+                                           "respondent id from 'Respondent ID')")
     assert [u.speaker for u in source.utterances] == ["114230001", "114230002"]
     kim = source.utterances[0]
     assert kim.question == "What is one thing we should change?"

@@ -303,8 +303,8 @@ DEEP_XML = (b'<?xml version="1.0"?><w:document ' + WORD_NS + b'><w:body>' + b"<w
             + b"Maria: deep" + b"</w:p>" * 100_000 + b"</w:body></w:document>")
 
 
-@pytest.mark.parametrize("shape", ["ratio", "claims-huge", "claims-tiny", "many-members", "billion-laughs",
-                                   "deep-xml", "not-a-zip", "truncated"])
+@pytest.mark.parametrize("shape", ["ratio", "claims-huge", "claims-tiny",
+                                   "many-members", "billion-laughs", "deep-xml", "not-a-zip", "truncated"])
 def test_zip_bombs_disguised_as_docx(tmp_path, shape):
     path = tmp_path / "interview.docx"
     document = "word/document.xml"

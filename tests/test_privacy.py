@@ -21,7 +21,7 @@ needs_ner = pytest.mark.skipif(resolve_model_name() == BLANK, reason="needs a tr
 INTERVIEW = """Interviewer: Tell me about the delivery problems.
 Maria Lopez: The courier never came, and when I rang 07700 900123 nobody answered, which was so frustrating.
 Interviewer: Did you try anything else?
-Maria Lopez: I emailed maria.lopez@example.com's twin inbox, sorry, I mean I emailed support@freshcrate.example and got no reply for a week, awful.
+Maria Lopez: I emailed support@freshcrate.example and got no reply for a week, awful.
 Interviewer: And billing?
 Maria Lopez: They charged my card 4111 1111 1111 1111 twice for one box and the refund took ages, really annoying.
 Maria Lopez: Dev at the depot was lovely though, he sorted it out in the end and I was relieved.
@@ -50,7 +50,8 @@ def test_ordinary_numbers_are_left_alone(text):
 
 @needs_ner
 def test_names_are_found_by_ner():
-    assert redact_text("Sarah from support was lovely, unlike Tom Baker.") == "[name] from support was lovely, unlike [name]."
+    redacted = redact_text("Sarah from support was lovely, unlike Tom Baker.")
+    assert redacted == "[name] from support was lovely, unlike [name]."
 
 
 def test_names_the_project_knows_are_redacted_even_without_ner():

@@ -101,12 +101,14 @@ def test_human_and_automatic_codes_are_attributed_to_their_coders(project, qdpx,
     assert set(users) == {"alice", "voicemap (automatic coding)"}
     codes = {c.get("guid"): c.get("name") for c in root.iterfind(".//q:Code", Q)}
     statement = project.execute("select id from statements where text like '%logging me out%'").fetchone()[0]
-    selection = next(s for s in root.iterfind(".//q:PlainTextSelection", Q) if s.get("name") == f"statement {statement}")
+    selection = next(s for s in root.iterfind(".//q:PlainTextSelection", Q)
+                     if s.get("name") == f"statement {statement}")
     by_alice = {codes[c.find("q:CodeRef", Q).get("targetGUID")] for c in selection.iterfind("q:Coding", Q)
                 if c.get("creatingUser") == users["alice"]}
     assert by_alice == {codebook.label("stage", "onboarding"), codebook.label("touchpoint", "mobile_app"),
                         codebook.label("touchpoint", "website")}
-    automatic = [c for c in selection.iterfind("q:Coding", Q) if c.get("creatingUser") == users["voicemap (automatic coding)"]]
+    automatic = [c for c in selection.iterfind("q:Coding", Q)
+                 if c.get("creatingUser") == users["voicemap (automatic coding)"]]
     assert automatic  # the automatic codes are exported beside the researcher's
 
 

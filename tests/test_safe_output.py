@@ -18,6 +18,7 @@ import importlib.util
 import io
 import json
 import re
+from html.parser import HTMLParser
 
 import pytest
 from click.testing import CliRunner
@@ -62,6 +63,7 @@ HOSTILE = [
     "&lt;b&gt; entity &#x3C;script&#x3E;",
     "[bold red]rich markup[/bold red] [@click=app.quit]quit[/]",
 ]
+HOSTILE = [f"{text} \x1b[0m" if i % 2 else text for i, text in enumerate(HOSTILE)]  # every pain quote: an escape too
 SPEAKERS = ["](javascript:alert(1))", "# Boss", "Ana | Admin", "<b>Bo</b>", "\x1b[1mEve", "=cmd()", "*Zed*", "`Tim`"]
 SOURCE_NAMES = ["evil|name](x).csv", "# heading.csv", "<script>.csv", "=HYPERLINK(1).csv"]
 STAGES = ["awareness", "purchase", "onboarding", "usage", "support", "retention"]
@@ -94,6 +96,9 @@ def build(db, hostile: bool) -> None:
             save_source(db, source, tagged, sha256=f"{hostile}-{s}", import_id=None)
 
 
+CLUSTER_NAMES = {False: "Late deliveries", True: "# Boxes | late](javascript:alert(1)) <b>\x1b[31m=cmd()"}
+
+
 @pytest.fixture(scope="module")
 def studies(tmp_path_factory):
     folder = tmp_path_factory.mktemp("safe")
@@ -101,6 +106,14 @@ def studies(tmp_path_factory):
     for hostile in (False, True):
         db = open_db(folder / f"{'hostile' if hostile else 'benign'}.db")
         build(db, hostile)
+        if importlib.util.find_spec("voicemap.cluster"):  # recurring issues, one named by a researcher
+            from voicemap.cluster.edits import rename_cluster
+            from voicemap.cluster.run import cluster_pain_points
+
+            cluster_pain_points(db, min_size=2)
+            first = db.execute("select min(id) from clusters").fetchone()[0]
+            if first is not None:
+                rename_cluster(db, first, CLUSTER_NAMES[hostile], coder="ana")
         pair[hostile] = db
     return pair
 
@@ -161,7 +174,11 @@ def test_markdown_outputs_have_the_same_structure_whatever_customers_wrote(studi
     html = PARSER.render(hostile)
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html.lower()
     for token in PARSER.parse(hostile):
-        assert token.type not in ("html_block", "html_inline")
+        if token.type in ("html_block", "html_inline"):  # only voicemap's own anchors
+            assert re.fullmatch(r'<a (id|name)="[\w-]+"></a>|<a (id|name)="[\w-]+">|</a>', token.content.strip()), token
+        for child in token.children or []:
+            if child.type == "html_inline":
+                assert re.fullmatch(r'<a (id|name)="[\w-]+">|</a>', child.content.strip()), child
         if token.type == "fence" and token.info == "mermaid":
             for line in token.content.strip().split("\n"):
                 assert MERMAID_LINE.match(line), line
@@ -246,3 +263,59 @@ def test_tui_statement_detail_is_the_same_shape_for_hostile_text(studies, codebo
     assert [n for _, n in hostile] == [n for _, n in benign]  # newlines in text never add lines
     for row in select_statements(studies[True]):
         assert not CONTROL.search(statement_detail(studies[True], row, codebooks[True]).plain.replace("\n", ""))
+
+
+class TagCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, tuple(sorted(name for name, _ in attrs))))
+
+
+def html_shape(page: str) -> list[tuple]:
+    collector = TagCollector()
+    collector.feed(page)
+    return collector.tags
+
+
+@pytest.mark.skipif(not importlib.util.find_spec("voicemap.report.pitfalls"), reason="no pitfalls report in this build")
+def test_html_report_has_the_same_elements_whatever_customers_wrote(studies, codebooks):
+    from voicemap.report.html import markdown_page
+    from voicemap.report.pitfalls import render_pitfalls_report
+
+    pages = {h: markdown_page(render_pitfalls_report(studies[h], codebooks[h]), "Pitfalls") for h in (False, True)}
+    assert html_shape(pages[True]) == html_shape(pages[False])
+    assert not any(tag in ("script", "img", "iframe") or any(a.startswith("on") for a in attrs)
+                   for tag, attrs in html_shape(pages[True]))
+
+
+@pytest.mark.skipif(not importlib.util.find_spec("voicemap.cluster.export"), reason="no cluster export in this build")
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_cluster_exports_are_inert(studies, fmt):
+    from voicemap.cluster.export import export_clusters
+
+    out = io.StringIO()
+    assert export_clusters(studies[True], fmt, out) >= 1
+    text = out.getvalue()
+    assert not CONTROL.search(text.replace("\n", "").replace("\r", ""))
+    if fmt == "csv":
+        for row in csv.DictReader(io.StringIO(text)):
+            for field, value in row.items():
+                if not re.fullmatch(r"-?\d+(\.\d+)?", value):
+                    assert not value.startswith(FORMULA_PREFIXES), (field, value)
+    else:
+        labels = {json.loads(line)["human_label"] for line in text.splitlines()}
+        assert CLUSTER_NAMES[True] in labels  # JSON keeps the researcher's words exactly; escaping is JSON's
+
+
+@pytest.mark.skipif(not importlib.util.find_spec("voicemap.cluster"), reason="no clustering in this build")
+@pytest.mark.parametrize("args", [["clusters", "list"], ["report"], ["export", "clusters", "--format", "csv"]])
+def test_cluster_commands_print_no_escape_sequences(studies, args):
+    from voicemap.cli import main
+
+    path = studies[True].conn.execute("pragma database_list").fetchone()[2]
+    result = CliRunner().invoke(main, ["--db", path, *args])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and not CONTROL.search(result.output.replace("\n", "").replace("\t", ""))

@@ -37,10 +37,45 @@ def app(study_path, tagger):
     return make_app(study_path, tagger_factory=lambda codebook: tagger)
 
 
+STAGES = ["onboarding", "usage", "support", "retention"]
+TOUCHPOINTS = [["delivery"], ["mobile_app"], ["email", "phone"], []]
+
+
+@pytest.fixture
+def small_path(tmp_path):
+    """150 hand-coded statements: enough for two pages, small enough to render fast."""
+    path = tmp_path / "small.db"
+    build_study(open_db(path), [
+        {"text": f"Statement {i}: the {('box', 'app', 'agent', 'plan')[i % 4]} was {('late', 'slow', 'fine', 'great')[i % 4]}.",
+         "speaker": f"R{i % 30:02d}", "stage": STAGES[i % 4], "touchpoints": TOUCHPOINTS[i % 4],
+         "sentiment": ("negative", "negative", "neutral", "positive")[i % 4], "score": (-0.5, -0.3, 0.0, 0.6)[i % 4],
+         "pain": i % 4 < 2, "category": ("delivery", "reliability", None, None)[i % 4],
+         "emotions": (["frustration"], [], [], ["satisfaction"])[i % 4],
+         "source": ("survey.csv", "reviews.jsonl")[i % 2], "kind": ("survey", "reviews")[i % 2]}
+        for i in range(150)])
+    return path
+
+
+@pytest.fixture
+def small_app(small_path, tagger):
+    return make_app(small_path, tagger_factory=lambda codebook: tagger)
+
+
 async def settle(pilot) -> None:
+    """Let queued messages run and running workers finish (twice: a message may start a worker)."""
+    for _ in range(2):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+
+
+async def until(pilot, condition, timeout: float = 20.0) -> None:
+    """Wait for something the user would wait for (rows on screen, an answer)."""
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the app did not get there in time")
 
 
 async def ask(pilot, text: str) -> str:
@@ -49,11 +84,15 @@ async def ask(pilot, text: str) -> str:
     chat.input.value = text
     before = len(chat.answers())
     await pilot.press("enter")
-    for _ in range(50):
-        await settle(pilot)
-        if len(chat.answers()) > before:
-            break
+    await until(pilot, lambda: len(chat.answers()) > before)
+    await settle(pilot)
     return chat.answers()[-1].source
+
+
+async def open_coding(pilot):
+    await pilot.press("f2")
+    await until(pilot, lambda: pilot.app.coding.table.row_count > 0)
+    return pilot.app.coding
 
 
 QUESTIONS = ["what frustrates people at checkout?", "pain points in onboarding", "show quotes about delivery",
@@ -61,20 +100,24 @@ QUESTIONS = ["what frustrates people at checkout?", "pain points in onboarding",
              "compare segment=family with segment=single", "top issues", "why do customers leave?"]
 
 
-@pytest.mark.parametrize("question", QUESTIONS)
-async def test_each_kind_of_question_is_answered_from_the_database(app, study_path, codebook, question):
+async def test_each_kind_of_question_is_answered_from_the_database(app, study_path, codebook):
+    shown = {}
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        shown = await ask(pilot, question)
-    expected = Assistant(open_db(study_path), codebook).ask(question)
-    assert shown == expected.markdown  # the chat shows exactly what the core computed
-    assert expected.kind not in ("help", "problem")
-    if expected.count is not None:
-        assert str(expected.count) in shown
+        for question in QUESTIONS:
+            shown[question] = await ask(pilot, question)
+    assistant = Assistant(open_db(study_path), codebook)
+    for question in QUESTIONS:
+        expected = assistant.ask(question)
+        assert shown[question] == expected.markdown, question  # the chat shows what the core computed
+        assert expected.kind not in ("help", "problem"), question
+        assert expected.count or expected.sides, question
+        if expected.count is not None:
+            assert str(expected.count) in shown[question], question
 
 
-async def test_unknown_question_and_help(app, codebook):
-    async with app.run_test(size=SIZE) as pilot:
+async def test_unknown_question_and_help(small_app, codebook):
+    async with small_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         shown = await ask(pilot, "zorblax quuxly?")
     assert "I could not read" in shown
@@ -95,12 +138,10 @@ async def test_welcome_and_status_line_say_what_is_loaded(app, study_path):
     assert f"**{statements:,} statements**" in welcome
 
 
-async def test_recode_with_the_keyboard_stores_a_human_code_and_undo(app, study_path, codebook):
-    async with app.run_test(size=SIZE) as pilot:
+async def test_recode_with_the_keyboard_stores_a_human_code_and_undo(small_app, small_path, codebook):
+    async with small_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("f2")
-        await settle(pilot)
-        coding = pilot.app.coding
+        coding = await open_coding(pilot)
         assert coding.table.row_count == 100  # one page, not the whole study
         await pilot.press("down", "down")
         statement_id = coding.current_id()
@@ -109,7 +150,7 @@ async def test_recode_with_the_keyboard_stores_a_human_code_and_undo(app, study_
         target = codebook.stages[1]
         await pilot.press("2")  # the second stage in the picker
         await settle(pilot)
-        db = open_db(study_path)
+        db = open_db(small_path)
         rows = list(db.query("select value, coder, created_at from tags where statement_id = ? and dimension = "
                              "'stage' and origin = 'human' and superseded_by is null", [statement_id]))
         assert [(r["value"], r["coder"]) for r in rows] == [(target.id, "tester")] and rows[0]["created_at"]
@@ -129,16 +170,15 @@ async def test_recode_with_the_keyboard_stores_a_human_code_and_undo(app, study_
         await pilot.press("u")
         await settle(pilot)
         assert not coding.table.get_cell(str(statement_id), "stage").plain.startswith("✎")
-    human = open_db(study_path).execute("select count(*) from tags where origin = 'human' and statement_id = ?",
+    human = open_db(small_path).execute("select count(*) from tags where origin = 'human' and statement_id = ?",
                                         [statement_id]).fetchone()[0]
     assert human == 0
 
 
-async def test_multi_valued_recode_with_the_picker(app, study_path, codebook):
-    async with app.run_test(size=SIZE) as pilot:
+async def test_multi_valued_recode_with_the_picker(small_app, small_path, codebook):
+    async with small_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("f2")
-        await settle(pilot)
+        await open_coding(pilot)
         statement_id = pilot.app.coding.current_id()
         before = set(pilot.app.coding.rows[statement_id]["emotions"])
         await pilot.press("e")
@@ -146,26 +186,29 @@ async def test_multi_valued_recode_with_the_picker(app, study_path, codebook):
         await pilot.press("1", "enter")  # toggle the first emotion, save
         await settle(pilot)
     first = codebook.emotions[0].id
-    stored = {r[0] for r in open_db(study_path).execute(
+    stored = {r[0] for r in open_db(small_path).execute(
         "select value from tags where statement_id = ? and dimension = 'emotion' and origin = 'human' "
         "and superseded_by is null and value is not null", [statement_id])}
     assert stored == before ^ {first}
 
 
-async def test_filter_line_and_pages(app, study_path):
-    async with app.run_test(size=SIZE) as pilot:
+async def test_filter_line_and_pages(small_app, small_path):
+    async with small_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("f2")
-        await settle(pilot)
-        coding = pilot.app.coding
+        coding = await open_coding(pilot)
+        first_page = set(coding.rows)
         await pilot.press("]")
         await settle(pilot)
-        assert min(coding.rows) > 100 or coding.page_number == 1
+        assert coding.page_number == 1 and coding.table.row_count == coding.total - 100 == 50
+        assert min(coding.rows) > max(first_page)
+        await pilot.press("[")
+        await settle(pilot)
+        assert set(coding.rows) == first_page
         await pilot.press("slash")
         coding.query_one("#filter").value = "stage:onboarding pain:yes"
         await pilot.press("enter")
         await settle(pilot)
-        expected = open_db(study_path).execute("select count(*) from statements where stage = 'onboarding' "
+        expected = open_db(small_path).execute("select count(*) from statements where stage = 'onboarding' "
                                                "and pain = 1").fetchone()[0]
         assert coding.total == expected == coding.table.row_count
         assert all(r["stage"] == "onboarding" and r["pain"] for r in coding.rows.values())
@@ -206,8 +249,8 @@ async def test_import_shows_progress_and_adds_statements(app, study_path, tmp_pa
     assert f"**{after - before:,}** statements" in shown
 
 
-async def test_a_failing_job_is_a_notification_not_a_traceback(app):
-    async with app.run_test(size=SIZE) as pilot:
+async def test_a_failing_job_is_a_notification_not_a_traceback(small_app):
+    async with small_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await ask(pilot, "import /no/such/folder")
         await settle(pilot)
@@ -217,17 +260,17 @@ async def test_a_failing_job_is_a_notification_not_a_traceback(app):
         assert "failed" in pilot.app.chat.answers()[-1].source
 
 
-async def test_preview_shows_the_journey_map_and_writes_it(app, study_path, codebook, tmp_path):
+async def test_preview_shows_the_journey_map_and_writes_it(small_app, small_path, codebook, tmp_path):
     from voicemap.report.journey_map import render_journey_map
 
     out = tmp_path / "map.md"
-    async with app.run_test(size=SIZE) as pilot:
+    async with small_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f4")
         await settle(pilot)
         preview = pilot.app.query_one("#preview-view")
         shown = preview.markdown_text
-        assert shown == render_journey_map(open_db(study_path), codebook)
+        assert shown == render_journey_map(open_db(small_path), codebook)
         headings = [h.plain for h in preview.query("MarkdownH2").results() if hasattr(h, "plain")] or [
             str(h.render()) for h in preview.query("MarkdownH2")]
         assert any(codebook.stages[0].label in h for h in headings)
@@ -236,24 +279,21 @@ async def test_preview_shows_the_journey_map_and_writes_it(app, study_path, code
     assert out.read_text(encoding="utf-8") == shown
 
 
-async def test_agreement_view_follows_recoding(app):
-    async with app.run_test(size=SIZE) as pilot:
+async def test_agreement_view_follows_recoding(small_app):
+    async with small_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f3")
-        await settle(pilot)
         view = pilot.app.query_one("#agreement-view")
-        assert "No statement has a human code yet" in view.markdown_text
-        await pilot.press("f2")
-        await settle(pilot)
+        await until(pilot, lambda: "No statement has a human code yet" in view.markdown_text)
+        await open_coding(pilot)
         await pilot.press("p")
-        await settle(pilot)
         await pilot.press("f3")
-        await settle(pilot)
-        assert "1 statements have a human code (coders: tester (1))" in view.markdown_text
+        await until(pilot, lambda: "1 statements have a human code" in view.markdown_text)
+        assert "(coders: tester (1))" in view.markdown_text
 
 
-async def test_command_palette_offers_the_actions(app):
-    async with app.run_test(size=SIZE) as pilot:
+async def test_command_palette_offers_the_actions(small_app):
+    async with small_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         names = [name for name, _, _ in pilot.app.palette_commands()]
         for action in ("Import", "Re-tag", "Cluster", "Export", "journey map"):
@@ -277,8 +317,7 @@ async def test_customer_text_is_never_markup(tmp_path, codebook, tagger):
     app = make_app(path, tagger_factory=lambda cb: tagger)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("f2")
-        await settle(pilot)
+        await open_coding(pilot)
         cell = pilot.app.coding.table.get_cell("1", "text")
         detail = pilot.app.coding.query_one("#detail-body").render().plain
         await ask(pilot, "show quotes about quality")
@@ -288,8 +327,8 @@ async def test_customer_text_is_never_markup(tmp_path, codebook, tagger):
 
 
 @pytest.mark.parametrize("size", [(100, 30), (120, 36), (200, 50)])
-async def test_layout_guards(app, size):
-    async with app.run_test(size=size) as pilot:
+async def test_layout_guards(small_app, size):
+    async with small_app.run_test(size=size) as pilot:
         await settle(pilot)
         screen = pilot.app.screen
         width, height = size
@@ -301,9 +340,7 @@ async def test_layout_guards(app, size):
         assert status.region.y == height - 2 and status.region.height == 1  # above the footer
         assert ask_input.region.bottom == status.region.y and ask_input.region.height == 3
         assert transcript.region.bottom <= ask_input.region.y and transcript.region.height >= height - 10
-        await pilot.press("f2")
-        await settle(pilot)
-        coding = pilot.app.coding
+        coding = await open_coding(pilot)
         table, detail = coding.query_one("#statements"), coding.query_one("#detail")
         assert not table.region.overlaps(detail.region)
         assert table.region.height >= 5 and detail.region.height >= 6
@@ -314,4 +351,3 @@ async def test_layout_guards(app, size):
                 (k, w) for k, _, w in coding.columns)
         else:
             assert detail.region.y >= table.region.bottom
-        assert screen.find_widget(ask_input) is not None

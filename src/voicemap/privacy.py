@@ -32,9 +32,13 @@ IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?
 CARD_RE = re.compile(r"(?<![\w+])\d(?:[ -]?\d){12,18}(?![\w])")
 PHONE_RE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,6}){0,4}(?![\w])")
 LONG_NUMBER_RE = re.compile(r"(?<![\w])#?\d(?:[ -]?\d){7,}(?![\w])")
-_DATE_LIKE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}|(?:19|20)\d{2}\s*-\s*(?:19|20)\d{2})$")
+_DATE_LIKE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}"
+                        r"|(?:19|20)\d{2}\s*-\s*(?:19|20)\d{2})$")  # dates and year ranges are not phone numbers
+# Words in speaker labels that are roles, not names ("Support Agent", "Guest 2"): never redacted as names.
 NOT_NAMES = {"interviewer", "moderator", "facilitator", "researcher", "host", "user", "assistant", "customer",
-             "speaker", "participant", "respondent", "agent", "bot", "review", "row"}
+             "speaker", "participant", "respondent", "agent", "bot", "review", "row", "support", "staff", "team",
+             "manager", "driver", "courier", "admin", "guest", "unknown", "caller", "client", "member", "owner",
+             "interviewee", "note", "notes", "ai", "chat", "service", "sales", "doctor", "nurse", "patient"}
 
 
 def _digits(text: str) -> int:

@@ -127,16 +127,17 @@ def answer_issues(db: Database, codebook: Codebook, intent: Intent) -> Answer:
     if not issues:
         return Answer(f"No pain points found in {describe(scope, codebook)}.", "issues", count=0, filter=base)
     pain = _narrowed(base, pain=True)
+    pain_statements, pain_people = count_statements(db, pain), count_participants(db, pain)
     lines = ["### Top recurring issues", ""]
     if not _only_pain(scope):
         lines += [f"*Read as:* {describe(scope, codebook)}", ""]
-    lines += [f"From {count_participants(db, pain)} participants who raise any pain point; "
+    lines += [f"From {pain_statements} pain statements by {pain_people} participants; "
               f"issues are {method}, ranked by how many people raise them.", "",
               _issue_table(issues, everyone), ""]
     if "category" in method:
         lines += _uncategorised_note(db, base)
     lines += _issue_sections(issues, everyone)
-    return Answer("\n".join(lines).rstrip() + "\n", "issues", count=sum(i.statements for i in issues),
+    return Answer("\n".join(lines).rstrip() + "\n", "issues", count=pain_statements, participants=pain_people,
                   statement_ids=[q["id"] for i in issues for q in i.quotes], filter=pain,
                   sides=[{"label": i.name, "count": i.statements, "participants": i.participants, "filter": i.flt}
                          for i in issues])

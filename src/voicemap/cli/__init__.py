@@ -12,5 +12,6 @@ from voicemap.cli import retag  # noqa: F401  (voicemap retag, voicemap ask)
 from voicemap.cli import backup  # noqa: F401  (voicemap backup, voicemap restore)
 from voicemap.cli import interop, privacy  # noqa: F401  (export qdpx/codebook/matrix, codebook import, privacy)
 from voicemap.cli import cluster  # noqa: F401  (cluster, clusters, report, export clusters)
+from voicemap.cli import evaluate, learn  # noqa: F401  (voicemap eval, voicemap learn)
 
 __all__ = ["main"]

@@ -140,7 +140,7 @@ def _stale(db) -> bool:
 
     run = latest_run(db)
     if run is None:
-        return True
+        return count_statements(db) > 0
     if run.scope.get("pain") is not True or len(run.scope) > 1:
         return False  # a researcher's own scope: report on it as it is
     return count_statements(db, scope_filter(run.scope)) != run.statements

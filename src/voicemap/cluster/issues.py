@@ -94,7 +94,8 @@ def _study_participants(db: Database) -> int:
     return with_id + without
 
 
-def load_issues(db: Database, run_id: int | None = None, rank: str = "priority") -> tuple[RunInfo | None, list[Issue]]:
+def load_issues(db: Database, run_id: int | None = None, rank: str = "priority",
+                with_impacts: bool = True) -> tuple[RunInfo | None, list[Issue]]:
     """The issues of a run (default: the current one), ranked by priority or by score impact."""
     run = get_run(db, run_id) if run_id is not None else latest_run(db)
     if run is None:
@@ -107,7 +108,7 @@ def load_issues(db: Database, run_id: int | None = None, rank: str = "priority")
         rows_by_cluster.setdefault(assignments[row["id"]][0], []).append(row)
     clusters = cluster_rows(db, rows_by_cluster)
     total = _study_participants(db)
-    scores = participant_scores(db)
+    scores = participant_scores(db) if with_impacts else {}
     issues = []
     for cluster_id, rows in rows_by_cluster.items():
         info = clusters[cluster_id]

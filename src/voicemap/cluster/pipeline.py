@@ -4,9 +4,10 @@ Shaped like BERTopic: every step is a constructor argument with a sensible defau
 `fit` reads as the narrated steps. The defaults follow what we measured (PERF.md):
 
 - vectorise: TF-IDF over the statements' stored content lemmas (stop words removed,
-  1–2-grams), plus the statement's coded pain category and touchpoints as extra
-  features, since the codebook knows that "my box came at 11pm" is about delivery
-  even when the words alone are rare;
+  1–2-grams), plus the statement's coded pain category and touchpoints as lightly
+  weighted extra features: the codebook knows "my box came at 11pm" is about delivery
+  even when the words are rare, but weighted heavily the codes glued distinct problems
+  (late boxes, damaged contents) into one cluster on the sample study;
 - reduce: TruncatedSVD (LSA) to at most 100 dimensions, rows L2-normalised;
 - cluster: without `k`, average-linkage agglomerative clustering on cosine distance
   with a distance threshold for up to a few thousand statements (the number of issues
@@ -40,7 +41,7 @@ MAX_COMPONENTS = 100
 DISTANCE_THRESHOLD = 0.95  # average cosine distance at which two groups stop merging
 AGGLOMERATIVE_MAX = 2500  # above this, agglomerative memory and time grow too fast (PERF.md)
 K_CANDIDATES = (8, 12, 16, 24, 32, 48)
-SILHOUETTE_SAMPLE = 3000
+SILHOUETTE_SAMPLE = 2000
 DEFAULT_MIN_SIZE = 3
 CODE_WEIGHT = 0.25  # the codes nudge, the words decide (heavier codes glued distinct problems together)
 
@@ -127,10 +128,10 @@ class AdaptiveClusterer:
         self.algorithm = f"MiniBatchKMeans(k={k}, chosen by silhouette from {list(self.k_candidates)})"
         return labels
 
-    def _kmeans(self, vectors: np.ndarray, k: int) -> np.ndarray:
+    def _kmeans(self, vectors: np.ndarray, k: int, n_init: int = 3) -> np.ndarray:
         if len(vectors) <= self.agglomerative_max:
             return KMeans(n_clusters=k, n_init=4, random_state=self.random_state).fit_predict(vectors)
-        return MiniBatchKMeans(n_clusters=k, n_init=3, batch_size=2048,
+        return MiniBatchKMeans(n_clusters=k, n_init=n_init, batch_size=2048,
                                random_state=self.random_state).fit_predict(vectors)
 
     def _choose_k(self, vectors: np.ndarray) -> tuple[int, np.ndarray]:
@@ -140,7 +141,7 @@ class AdaptiveClusterer:
         for k in self.k_candidates:
             if k >= len(vectors):
                 continue
-            labels = self._kmeans(vectors, k)
+            labels = self._kmeans(vectors, k, n_init=1)  # one start per candidate keeps 20k statements fast
             if len(set(labels[sample])) < 2:
                 continue
             score = silhouette_score(vectors[sample], labels[sample], metric="cosine")

@@ -68,8 +68,11 @@ def score_multi(dimension: str, gold: list[frozenset[str]], predicted: list[froz
     binarizer = MultiLabelBinarizer(classes=labels)
     y_true = binarizer.fit_transform([set(g) & set(labels) for g in gold])
     y_pred = binarizer.transform([set(p) & set(labels) for p in predicted])
-    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, zero_division=0)
-    scores = [LabelScore(*row) for row in zip(labels, precision, recall, f1, map(int, support))]
+    scores = []
+    for column, label in enumerate(labels):  # one label at a time: a single column would read as binary
+        precision, recall, f1, support = precision_recall_fscore_support(
+            y_true[:, column], y_pred[:, column], labels=[1], zero_division=0)
+        scores.append(LabelScore(label, precision[0], recall[0], f1[0], int(support[0])))
     exact = sum(set(g) & set(labels) == set(p) & set(labels) for g, p in zip(gold, predicted)) / max(1, len(gold))
     return DimensionScore(dimension, len(gold), scores, _macro(scores), exact)
 

@@ -52,6 +52,8 @@ class EvaluationResult:
     seconds: float
     scores: list[DimensionScore] = field(default_factory=list)
     note: str = ""
+    pairs: dict[str, tuple[list, list]] = field(default_factory=dict)  # dimension -> (gold, predicted)
+    baselines: list[DimensionScore] = field(default_factory=list)  # VADER alone on the same rows
 
     def to_dict(self) -> dict:
         return {"dataset": self.dataset, "split": self.split, "rows": self.rows, "statements": self.statements,
@@ -118,8 +120,9 @@ def _predicted(dimension: str, tags: RowTags, three_way: bool) -> object:
     return {"touchpoint": tags.touchpoints, "emotion": tags.emotions, "pain": tags.pain}[dimension]
 
 
-def score(labelled: LabelledSet, predictions: dict[str, RowTags], codebook: Codebook) -> list[DimensionScore]:
-    """Score every dimension the set labels, on the items that label it."""
+def score(labelled: LabelledSet, predictions: dict[str, RowTags], codebook: Codebook,
+          pairs: dict[str, tuple[list, list]] | None = None) -> list[DimensionScore]:
+    """Score every dimension the set labels, on the items that label it (pairs collects gold/predicted)."""
     dimensions = []
     for item in labelled.items:
         dimensions += [d for d in item.gold if d not in dimensions]
@@ -130,6 +133,8 @@ def score(labelled: LabelledSet, predictions: dict[str, RowTags], codebook: Code
         items = [item for item in labelled.items if dimension in item.gold]
         gold = [item.gold[dimension] for item in items]
         predicted = [_predicted(dimension, predictions[item.id], three_way) for item in items]
+        if pairs is not None:
+            pairs[dimension] = (gold, predicted)
         if dimension == "pain":
             results.append(score_binary(dimension, gold, predicted))
         elif dimension == "touchpoint":
@@ -145,11 +150,36 @@ def score(labelled: LabelledSet, predictions: dict[str, RowTags], codebook: Code
     return results
 
 
+def score_stages(gold: list[str], predicted: list[str], codebook: Codebook) -> DimensionScore:
+    """Stage scores over rows pooled from several sets (BANKING77 + airline)."""
+    return score_single("stage", gold, predicted, codebook.ids("stage"))
+
+
+def vader_baseline(labelled: LabelledSet) -> list[DimensionScore]:
+    """The issue's naive baselines on the same rows: VADER compound <= -0.05 is a complaint; +-0.05 sentiment."""
+    from voicemap.nlp.components import label_sentiment, vader
+
+    results = []
+    for dimension in ("pain", "sentiment"):
+        items = [item for item in labelled.items if dimension in item.gold]
+        if not items:
+            continue
+        compounds = [vader().polarity_scores(item.text)["compound"] for item in items]
+        gold = [item.gold[dimension] for item in items]
+        if dimension == "pain":
+            results.append(score_binary("pain", gold, [c <= -0.05 for c in compounds]))
+        elif "mixed" not in gold:
+            results.append(score_single("sentiment", gold, [label_sentiment(c) for c in compounds], SENTIMENTS))
+    return results
+
+
 def evaluate(labelled: LabelledSet, tagger, progress: Callable[[str, int, int], None] | None = None) -> EvaluationResult:
-    """Import, tag, aggregate and score one labelled set."""
+    """Import, tag, aggregate and score one labelled set (and the VADER baseline on the same rows)."""
     started = time.monotonic()
     predictions = tag_through_import(labelled.items, tagger, progress=progress)
     seconds = time.monotonic() - started
     statements = sum(p.statements for p in predictions.values())
-    return EvaluationResult(labelled.name, labelled.split, len(labelled.items), statements, seconds,
-                            score(labelled, predictions, tagger.codebook), labelled.note)
+    pairs: dict[str, tuple[list, list]] = {}
+    scores = score(labelled, predictions, tagger.codebook, pairs)
+    return EvaluationResult(labelled.name, labelled.split, len(labelled.items), statements, seconds, scores,
+                            labelled.note, pairs, vader_baseline(labelled))

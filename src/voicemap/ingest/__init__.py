@@ -40,7 +40,8 @@ def iter_input_files(paths: list[str | Path]) -> Iterator[Path]:
     for path in map(Path, paths):
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES and not child.name.startswith((".", "~$")):
+                hidden = child.name.startswith((".", "~$"))  # "~$x.docx" is Word's lock file, not a document
+                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES and not hidden:
                     if child.name.lower() != "readme.md":
                         yield child
         else:

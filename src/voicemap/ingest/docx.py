@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 from voicemap.domain import Source
@@ -73,8 +74,26 @@ def check_docx_archive(path: str | Path) -> None:
                                    "(VOICEMAP_MAX_UNPACKED_MB); it may be a zip bomb")
     for member in members:
         if member.file_size > RATIO_CHECK_BYTES and member.file_size > MAX_RATIO * max(1, member.compress_size):
-            raise InputFileError(path, f"'{member.filename}' unpacks {member.file_size // max(1, member.compress_size)} "
-                                       "times larger than it is packed; refusing a likely zip bomb")
+            ratio = member.file_size // max(1, member.compress_size)
+            raise InputFileError(path, f"'{member.filename}' unpacks {ratio} times larger than it is packed; "
+                                       "refusing a likely zip bomb")
+    _check_declared_sizes(path)
+
+
+def _check_declared_sizes(path: Path) -> None:
+    """Unpack every member in 1 MB chunks before python-docx inflates any of them whole.
+
+    zipfile stops a member at the size its header declares and then checks the CRC, so a
+    header that understates the size (1 kB declared, 50 MB packed) fails here, cheaply.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                with archive.open(member) as stream:
+                    while stream.read(1 << 20):
+                        pass
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, zlib.error) as exc:
+        raise InputFileError(path, f"is a damaged zip archive or lies about its contents ({str(exc)[:80]})") from None
 
 
 def _row_as_turn(cells: list[str]) -> str:

@@ -97,8 +97,8 @@ def mark_interviewers(utterances: list[Utterance], interviewer_names: Iterable[s
 
 def recurring_labels(label_lists: list[list[str]], min_share: float = 0.5) -> set[str]:
     """Labels that recur across documents (roles such as "User"/"AI"), not one-off headings."""
-    if not label_lists:
-        return set()
+    if len(label_lists) <= 1:  # one document: roles are the labels that speak more than once
+        return {label for label, count in Counter(label_lists[0] if label_lists else []).items() if count >= 2}
     documents = Counter(label for labels in label_lists for label in set(labels))
-    needed = max(2, round(min_share * len(label_lists))) if len(label_lists) > 1 else 1
+    needed = max(2, round(min_share * len(label_lists)))
     return {label for label, count in documents.items() if count >= needed}

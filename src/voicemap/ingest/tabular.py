@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,22 @@ def shown_columns(columns: list[str]) -> str:
     return shown + (f", … and {more:,} more" if more > 0 else "")
 
 
+def _whole_rows(path: Path, rows: list[dict], numbers: list[int], limit: Limits,
+                skipped: list[str]) -> tuple[list[dict], list[int]]:
+    """Rows within the limits; each one left out gets its reason in `skipped`."""
+    kept_rows, kept_numbers = [], []
+    for row, number in zip(rows, numbers):
+        problem = _row_problem(row, limit)
+        if problem:
+            skipped.append(f"row {number}: {problem}; skipped")
+        else:
+            kept_rows.append(row)
+            kept_numbers.append(number)
+    if rows and not kept_rows:
+        raise InputFileError(path, f"no row could be kept ({skipped[-1]})")
+    return kept_rows, kept_numbers
+
+
 def read_table(path: str | Path) -> Table:
     """Read a tabular file; raise InputFileError with a one-line reason on bad input."""
     path = Path(path)
@@ -205,21 +222,9 @@ def read_table(path: str | Path) -> Table:
             _check_columns(path, columns, limit)
     columns = [c for c in columns if c is not None]
     if len(set(columns)) != len(columns):
-        counts: dict[str, int] = {}
-        for name in columns:
-            counts[name] = counts.get(name, 0) + 1
-        dupes = sorted(c for c, n in counts.items() if n > 1)
+        dupes = sorted(c for c, n in Counter(columns).items() if n > 1)
         skipped.append(f"duplicate column names [{shown_columns(dupes)}]: only the last of each is kept")
-    kept = []
-    for row, number in zip(rows, numbers):
-        problem = _row_problem(row, limit)
-        if problem:
-            skipped.append(f"row {number}: {problem}; skipped")
-        else:
-            kept.append((row, number))
-    if rows and not kept:
-        raise InputFileError(path, f"no row could be kept ({skipped[-1]})")
-    rows, numbers = [r for r, _ in kept], [n for _, n in kept]
+    rows, numbers = _whole_rows(path, rows, numbers, limit, skipped)
     if not rows:
         raise InputFileError(path, "has a header but no data rows" if columns else "has no rows")
     return Table(str(path), rows, numbers, columns, fmt.name.lower(), encoding, skipped)

@@ -127,13 +127,15 @@ def build_qdpx(db: Database, codebook: Codebook, pseudonymise: bool = False,
         summary.sources += 1
         summary.unplaced += len(document.unplaced)
         for segment in document.segments:
-            coded = [(row, index.get((row["dimension"], row["value"]))) for row in codings.get(segment.statement_id, [])]
-            coded = [(row, code) for row, code in coded if code is not None]
+            rows = codings.get(segment.statement_id, [])
+            coded = [(row, index[(row["dimension"], row["value"])]) for row in rows
+                     if (row["dimension"], row["value"]) in index]
             if not coded:
                 continue
             selection_guid = guid("selection", source_guid, segment.statement_id, segment.start, segment.end)
-            selection = element(node, "PlainTextSelection", guid=selection_guid, name=f"statement {segment.statement_id}",
-                                startPosition=segment.start, endPosition=segment.end,
+            selection = element(node, "PlainTextSelection", guid=selection_guid,
+                                name=f"statement {segment.statement_id}", startPosition=segment.start,
+                                endPosition=segment.end,
                                 creatingUser=user(coded[0][0]), creationDateTime=coded[0][0]["created_at"])
             seen = set()
             for row, code in coded:

@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -146,35 +146,55 @@ class Emotions:
     """Explicit emotion words (respecting negation), then the model; implicit patterns only if neither.
 
     The model may only add an emotion of the same polarity as the explicit words, so
-    "I'm furious" never also becomes "satisfaction" because it thanks someone.
+    "I'm furious" never also becomes "satisfaction" because it thanks someone; it needs
+    its tuned threshold plus `model_margin` (feedback is not Reddit), and it does not read
+    a bare question as confusion. Praise inside a wish ("it would be great if") is not
+    praise, and a one-word "Great." after a complaint is sarcasm: frustration.
     """
 
-    def __init__(self, codebook_path: str, use_implicit: bool):
+    def __init__(self, codebook_path: str, use_implicit: bool, model_margin: float):
         self.codebook = cached_codebook(codebook_path)
         self.known = set(self.codebook.ids("emotion"))
         self.use_implicit = use_implicit
+        self.model_margin = model_margin
 
-    def __call__(self, doc: Doc) -> Doc:
-        require_cues(doc, "voicemap/emotions")
+    def _explicit(self, doc: Doc) -> tuple[dict[str, str], str | None]:
         found: dict[str, str] = {}
         negated_positive = None
+        wishes = cues(doc, "pain:wishes")
         for span in cues(doc, "emotion:"):
             emotion = span.label_.split(":", 1)[1]
             if span._.voicemap_negated:
                 if emotion in ("satisfaction", "delight") and negated_positive is None:
                     negated_positive = f"not {span.text}"
                 continue
+            if emotion in POSITIVE_EMOTIONS and any(w.start <= span.start < w.end + 2 for w in wishes):
+                continue
+            if emotion in POSITIVE_EMOTIONS and _sarcastic(doc, span) and "frustration" in self.known:
+                found.setdefault("frustration", f"sarcastic \"{span.text}\"")
+                continue
             found.setdefault(emotion, span.text)
+        return found, negated_positive
+
+    def _from_model(self, doc: Doc, found: dict[str, str]) -> None:
         polarities = {e in POSITIVE_EMOTIONS for e in found}
         model = doc._.voicemap_model_probs or {}
         thresholds = model.get("thresholds", {}).get("emotion", {})
+        question = doc.text.rstrip().endswith("?")
         for emotion, probability in (model.get("emotion") or {}).items():
             threshold = thresholds.get(emotion)
-            if emotion not in self.known or threshold is None or probability < threshold or emotion in found:
+            if emotion not in self.known or threshold is None or emotion in found:
+                continue
+            if probability < threshold + self.model_margin or (emotion == "confusion" and question):
                 continue
             if polarities and (emotion in POSITIVE_EMOTIONS) not in polarities:
                 continue
             found[emotion] = f"model {model['name']} p={probability:.2f}"
+
+    def __call__(self, doc: Doc) -> Doc:
+        require_cues(doc, "voicemap/emotions")
+        found, negated_positive = self._explicit(doc)
+        self._from_model(doc, found)
         if not found and negated_positive and "disappointment" in self.known:
             found["disappointment"] = negated_positive
         if not found and self.use_implicit:
@@ -183,6 +203,18 @@ class Emotions:
                     found.setdefault(span.label_.split(":", 1)[1], span.text)
         doc._.voicemap_emotions = found
         return doc
+
+
+def _sarcastic(doc: Doc, span: Span) -> bool:
+    """A praise word standing alone as the last sentence of a complaint: "... nine hours. Brilliant."."""
+    before = doc[span.start - 1] if span.start > 0 else None
+    after = doc[span.end:]
+    closes = all(t.is_punct for t in after) and len(after) <= 3
+    opens = before is not None and before.text in (".", "!", "?", "…", "...")
+    if not (closes and opens and span.start > 3):
+        return False
+    head = doc[:span.start - 1]
+    return bool(cues(doc, "pain:") or cues(doc, "pain_category:")) and len(head) > 3
 
 
 class Sentiment:
@@ -197,6 +229,7 @@ class Sentiment:
     BIAS = {"negative": 0.15, "neutral": -0.15, "positive": -0.05}
     EMOTION_WEIGHT = 0.2
     VADER_WEIGHT = 0.2
+    NEGATED_PROBLEM_WEIGHT = 0.3
 
     def __init__(self, threshold: float, mixed_positive: float):
         self.threshold = threshold
@@ -219,6 +252,10 @@ class Sentiment:
             cue = f"VADER compound {compound:+.3f}"
         positive_emotions = sum(e in POSITIVE_EMOTIONS for e in emotions)
         negative_emotions = sum(e in NEGATIVE_EMOTIONS for e in emotions)
+        if not doc._.voicemap_pain and _negated_problem(doc):
+            # "not confusing at all", "never had an issue": a problem denied reads as praise
+            scores["negative"] -= self.NEGATED_PROBLEM_WEIGHT
+            scores["positive"] += self.NEGATED_PROBLEM_WEIGHT
         scores["positive"] += self.EMOTION_WEIGHT * positive_emotions
         scores["negative"] += self.EMOTION_WEIGHT * negative_emotions
         if doc._.voicemap_pain:
@@ -230,6 +267,12 @@ class Sentiment:
         doc._.voicemap_sentiment = label
         doc._.voicemap_sentiment_cue = cue
         return doc
+
+
+def _negated_problem(doc: Doc) -> bool:
+    spans = cues(doc, "pain_category:") + cues(doc, "pain:problem_words")
+    spans += [s for s in cues(doc, "emotion:") if s.label_.split(":", 1)[1] in NEGATIVE_EMOTIONS]
+    return any(span._.voicemap_negated for span in spans)
 
 
 class Stage:
@@ -295,9 +338,9 @@ def make_touchpoints(nlp: Language, name: str) -> Touchpoints:
 
 
 @Language.factory("voicemap/emotions", assigns=["doc._.voicemap_emotions"],
-                  default_config={"codebook_path": "", "use_implicit": False})
-def make_emotions(nlp: Language, name: str, codebook_path: str, use_implicit: bool) -> Emotions:
-    return Emotions(codebook_path, use_implicit)
+                  default_config={"codebook_path": "", "use_implicit": False, "model_margin": 0.05})
+def make_emotions(nlp: Language, name: str, codebook_path: str, use_implicit: bool, model_margin: float) -> Emotions:
+    return Emotions(codebook_path, use_implicit, model_margin)
 
 
 @Language.factory("voicemap/stage", assigns=["doc._.voicemap_stage", "doc._.voicemap_stage_confidence"],

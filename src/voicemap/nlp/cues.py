@@ -48,6 +48,10 @@ def _cue_table(codebook: Codebook) -> dict[str, list[str]]:
     return table
 
 
+def _needs_tagger(token: dict) -> bool:
+    return any(key.upper() in ("POS", "TAG", "MORPH", "DEP") for key in token)
+
+
 class CueMatcher:
     """Marks codebook cues as labelled spans; negation is read lazily per span."""
 
@@ -55,6 +59,8 @@ class CueMatcher:
         self.name = name
         self.codebook = cached_codebook(codebook_path)
         self.lower_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        # Patterns that test part of speech need a tagger; a blank pipeline uses only the others.
+        self.untagged_matcher = Matcher(nlp.vocab)
         self.lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self.token_matcher = Matcher(nlp.vocab)
         for label, phrases in _cue_table(self.codebook).items():
@@ -66,21 +72,25 @@ class CueMatcher:
             lemma_docs = [Doc(nlp.vocab, words=[t.text for t in d], lemmas=[t.text for t in d]) for d in lower_docs]
             self.lower_matcher.add(label, lower_docs)
             self.lemma_matcher.add(label, lemma_docs)
-        for dimension in ("stage", "touchpoint", "emotion", "pain_category"):
-            for code in self.codebook.codes(dimension):
-                if code.patterns:
-                    self.token_matcher.add(f"{dimension}:{code.id}", code.patterns)
-        for family, patterns in self.codebook.pain_patterns.items():
-            if patterns:
-                self.token_matcher.add(f"pain:{family}", patterns)
+        labelled_patterns = [(f"{dimension}:{code.id}", code.patterns) for dimension in
+                             ("stage", "touchpoint", "emotion", "pain_category")
+                             for code in self.codebook.codes(dimension) if code.patterns]
+        labelled_patterns += [(f"pain:{family}", patterns) for family, patterns in self.codebook.pain_patterns.items()
+                              if patterns]
+        for label, patterns in labelled_patterns:
+            self.token_matcher.add(label, patterns)
+            untagged = [p for p in patterns if not any(_needs_tagger(token) for token in p)]
+            if untagged:
+                self.untagged_matcher.add(label, untagged)
         self.use_lemmas = any(p in nlp.pipe_names for p in ("lemmatizer",))
 
     def __call__(self, doc: Doc) -> Doc:
         seen: set[tuple[int, int, int]] = set()
         spans: list[Span] = []
         matches = list(self.lower_matcher(doc))
-        if len(self.token_matcher):
-            matches += list(self.token_matcher(doc))
+        matcher = self.token_matcher if doc.has_annotation("TAG") or doc.has_annotation("POS") else self.untagged_matcher
+        if len(matcher):
+            matches += list(matcher(doc))
         if self.use_lemmas:
             matches += list(self.lemma_matcher(doc))
         for match_id, start, end in sorted(matches, key=lambda m: (m[1], -m[2])):

@@ -28,6 +28,7 @@ NEGATIVE_EMOTION_WEIGHT = 1.0  # an explicit "frustrated", "disappointed"
 TONE_WEIGHT = 0.5  # the model or VADER reads the statement as clearly negative
 WEAK_WHEN_WISHING = 0.5  # partial evidence inside a wish or hypothetical counts half
 PAIN_AT = 1.0
+PRODUCT_CATEGORIES = ("quality", "reliability")
 
 
 @dataclass
@@ -140,6 +141,9 @@ class PainPoint:
         doc._.voicemap_pain = True
         doc._.voicemap_pain_cue = strongest.text
         doc._.voicemap_pain_category = self._category(doc, evidence)
+        touchpoints = doc._.voicemap_touchpoints
+        if touchpoints is not None and not touchpoints and doc._.voicemap_pain_category in PRODUCT_CATEGORIES:
+            touchpoints["product"] = f"{doc._.voicemap_pain_category} problem"  # "it freezes": the product
         return doc
 
 

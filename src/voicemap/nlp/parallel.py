@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 MIN_PARALLEL = 4_000  # statements; below this the workers' start-up costs more than it saves
 CHUNK = 256  # statements per task: small enough to balance the workers and to cancel quickly
 WINDOW_PER_WORKER = 3  # tasks in flight per worker: keeps workers busy without piling up results
-MAX_WORKERS = 4  # each worker holds its own model (~250 MB); more rarely pays on a laptop
+MAX_WORKERS = 3  # each worker holds its own model (~270 MB): three plus the caller stay near 1 GB
 
 
 def default_workers() -> int:
@@ -141,11 +141,12 @@ class ParallelTagger:
     starts on the first big input and is reused for every later one.
     """
 
-    def __init__(self, tagger, workers: int | None = None, min_parallel: int = MIN_PARALLEL, chunk_size: int = CHUNK):
+    def __init__(self, tagger, workers: int | None = None, min_parallel: int | None = None,
+                 chunk_size: int | None = None):
         self.tagger = tagger
         self.workers = workers or default_workers()
-        self.min_parallel = min_parallel
-        self.chunk_size = chunk_size
+        self.min_parallel = MIN_PARALLEL if min_parallel is None else min_parallel
+        self.chunk_size = chunk_size or CHUNK
         self.recipe = recipe_for(tagger) if self.workers > 1 else None
         self.disabled: str | None = None if self.recipe else "single worker or a tagger that cannot be rebuilt"
         self._pool: ProcessPoolExecutor | None = None

@@ -92,7 +92,8 @@ def _stage_section(codebook: Codebook, stage_id: str, label: str, rows: list[dic
 
     actions = Counter(a for r in rows for a in set(r["actions"]))
     if actions:
-        top = ", ".join(f"{escape_inline(a)} ({n})" for a, n in actions.most_common(6))
+        # actions hold the customer's own words ("email support@..."), so they are redacted like quotes
+        top = ", ".join(f"{escape_inline(display_text(a, redact))} ({n})" for a, n in actions.most_common(6))
         lines += [f"**What customers do:** {top}", ""]
     touchpoints = Counter(t for r in rows for t in r["touchpoints"])
     if touchpoints:

@@ -1,8 +1,9 @@
 """Open a project database safely: WAL, a busy timeout, and migrations with a backup first.
 
 WAL lets the TUI read while a teammate's `voicemap import` writes; the busy timeout
-makes a writer wait rather than fail. Before migrating a database that already holds
-data, a copy is written beside it, so an upgrade can never cost a study.
+makes a writer wait rather than fail, and transactions take the write lock when they
+begin so they can wait at all. Before migrating a database that already holds data, a
+copy is written beside it, so an upgrade can never cost a study.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 from sqlite_utils import Database
 
@@ -23,28 +25,64 @@ LOCK_ATTEMPTS = 8
 T = TypeVar("T")
 
 
+class VoicemapDatabase(Database):
+    """A sqlite-utils Database whose transactions take the write lock when they begin.
+
+    sqlite-utils begins with a plain (deferred) BEGIN: a transaction that reads first
+    and writes later (a human code, a re-import) then fails at once with "database is
+    locked" when another process committed in between, because SQLite cannot let it
+    wait. BEGIN IMMEDIATE waits its turn up front, within the busy timeout, instead.
+    """
+
+    @contextmanager
+    def atomic(self) -> Iterator["VoicemapDatabase"]:
+        if self.conn.in_transaction:  # nested: a savepoint, as sqlite-utils does
+            with super().atomic():
+                yield self
+            return
+        retry_locked(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _backup_before_migration(path: Path, db: Database) -> Path:
+    """Copy the database aside; through a second connection, as ours holds the write lock."""
     backup = path.with_name(f"{path.name}.{datetime.now().strftime('%Y%m%d-%H%M%S')}.bak")
+    counter = 1
+    while backup.exists():
+        counter += 1
+        backup = path.with_name(f"{path.name}.{datetime.now().strftime('%Y%m%d-%H%M%S')}-{counter}.bak")
+    source = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
     target = sqlite3.connect(str(backup))
-    with target:
-        db.conn.backup(target)
-    target.close()
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
     return backup
 
 
 def open_db(path: str | Path | None = None, migrate: bool = True) -> Database:
     """Open (creating if needed) and migrate a voicemap database; `None` means in memory."""
     if path is None or str(path) == ":memory:":
-        db = Database(memory=True)
+        db = VoicemapDatabase(memory=True)
     else:
         path = Path(path)
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        db = Database(str(path))
+        db = VoicemapDatabase(str(path))
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         retry_locked(db.enable_wal)
     db.execute("PRAGMA foreign_keys = ON")

@@ -104,7 +104,8 @@ class VoicemapApp(JobsMixin, App):
                 yield PreviewView(id="preview-view")
         with Horizontal(id="work"):
             yield Label(id="work-label")
-            yield ProgressBar(id="work-bar", show_eta=False)
+            # Determinate while idle: an indeterminate bar animates (and costs CPU) even when hidden.
+            yield ProgressBar(total=1, id="work-bar", show_eta=False)
             yield Static(plain(" esc cancels"), id="work-hint")
         yield Static(id="status")
         yield Footer()
@@ -277,6 +278,7 @@ class VoicemapApp(JobsMixin, App):
 
     def _job_over(self) -> None:
         self.busy_job = None
+        self.query_one("#work-bar", ProgressBar).update(total=1, progress=0)
         self.query_one("#work").remove_class("running")
         self.refresh_bindings()
 

@@ -1,0 +1,155 @@
+"""docs/performance.md from one benchmark run: machine, targets, and every figure behind them."""
+
+from __future__ import annotations
+
+RATIO_TARGET = 0.85
+THROUGHPUT_TARGET = 1500
+MEMORY_TARGET_MB = 1000
+QUESTION_TARGET_MS = 200
+REPORT_TARGET_S = 3
+CLUSTER_TARGET_S = 30
+TUI_TARGET_S = 1
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _met(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def _targets(rows: list[dict], interactive: dict | None) -> list[str]:
+    lines = ["| target | measured | |", "|---|---|---|"]
+    for row in rows:
+        if row["n"] >= 10_000:
+            lines.append(f"| import ≥ {RATIO_TARGET} × bare pipeline at {row['n']:,} | {row['ratio']:.2f} "
+                         f"({_n(row['import_auto'])} vs {_n(row['best_bare'])} statements/s) | {_met(row['ratio'] >= RATIO_TARGET)} |")
+    largest = max(rows, key=lambda r: r["n"])
+    lines.append(f"| ≥ {THROUGHPUT_TARGET:,} statements/s end to end ({largest['n']:,}) | {_n(largest['import_auto'])}/s "
+                 f"| {_met(largest['import_auto'] >= THROUGHPUT_TARGET)} |")
+    lines.append(f"| peak memory < {MEMORY_TARGET_MB:,} MB ({largest['n']:,}, all processes) | "
+                 f"{_n(largest['peak_total_mb'])} MB | {_met(largest['peak_total_mb'] < MEMORY_TARGET_MB)} |")
+    parallel = [r for r in rows if r["auto_uses_workers"]]
+    if len(parallel) >= 2:
+        low, high = parallel[0], parallel[-1]
+        growth = high["peak_total_mb"] - low["peak_total_mb"]
+        per_10k = growth / max(1, (high["n"] - low["n"]) / 10_000)
+        lines.append(f"| memory flat in N | {_n(low['peak_total_mb'])} MB at {low['n']:,} → {_n(high['peak_total_mb'])} MB "
+                     f"at {high['n']:,} (+{per_10k:,.0f} MB per 10k) | {_met(per_10k < 25)} |")
+    if interactive:
+        questions = [q for q in interactive["queries"] if q[0].startswith("assistant:")]
+        if questions:
+            worst = max(questions, key=lambda q: q[1][1])
+            lines.append(f"| assistant question < {QUESTION_TARGET_MS} ms ({interactive['statements']:,} statements) | "
+                         f"slowest median {worst[1][1]:,.0f} ms ({worst[0][11:]}) | {_met(worst[1][1] < QUESTION_TARGET_MS)} |")
+        browser = [q for q in interactive["queries"] if q[0].startswith("browser:")]
+        worst = max(browser, key=lambda q: q[1][1])
+        lines.append(f"| browser page + count < {QUESTION_TARGET_MS} ms | slowest median {worst[1][1]:,.0f} ms "
+                     f"({worst[0][9:]}) | {_met(worst[1][1] < QUESTION_TARGET_MS)} |")
+        lines.append(f"| journey map < {REPORT_TARGET_S} s | {interactive['journey_map']:.2f} s | "
+                     f"{_met(interactive['journey_map'] < REPORT_TARGET_S)} |")
+        cluster = interactive.get("cluster") or {}
+        if "pitfalls_seconds" in cluster:
+            lines.append(f"| pitfalls report < {REPORT_TARGET_S} s | {cluster['pitfalls_seconds']:.2f} s | "
+                         f"{_met(cluster['pitfalls_seconds'] < REPORT_TARGET_S)} |")
+        if "cluster_seconds" in cluster:
+            lines.append(f"| clustering {cluster['pain_statements']:,} pain statements < {CLUSTER_TARGET_S} s | "
+                         f"{cluster['cluster_seconds']:.1f} s | {_met(cluster['cluster_seconds'] < CLUSTER_TARGET_S)} |")
+        if interactive.get("tui"):
+            seconds, heavy = interactive["tui"]
+            lines.append(f"| TUI paints < {TUI_TARGET_S} s | {seconds:.2f} s (heavy modules loaded before paint: {heavy}) | "
+                         f"{_met(seconds < TUI_TARGET_S)} |")
+    return lines
+
+
+def _throughput(rows: list[dict], workers: int) -> list[str]:
+    lines = [f"| statements | bare, 1 process | bare, spaCy n_process={workers} | bare, pool of {workers} | "
+             f"import, 1 process | import, default | **ratio** import ÷ best bare | ratio, 1 process | "
+             "peak RSS, all processes (1-process import) | peak RSS, main process |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        default = f"{_n(r['import_auto'])}" + ("" if r["auto_uses_workers"] else " (1 process: below the threshold)")
+        lines.append(f"| {r['n']:,} | {_n(r['bare_1'])} | {_n(r['bare_spacy'])} | {_n(r['bare_pool'])} | "
+                     f"{_n(r['import_1'])} | {default} | **{r['ratio']:.2f}** | {r['ratio_1']:.2f} | "
+                     f"{_n(r['peak_total_mb'])} MB ({_n(r['peak_single_mb'])} MB) | {_n(r['peak_main_mb'])} MB |")
+    return lines
+
+
+def _interactive(interactive: dict) -> list[str]:
+    lines = [f"On the {interactive['statements']:,}-statement database of the largest import "
+             "(median of 5 runs; the first run is the cold one).", "",
+             "| action | first (ms) | median (ms) | slowest (ms) |", "|---|---:|---:|---:|"]
+    for label, (first, median, slowest) in interactive["queries"]:
+        lines.append(f"| {label.replace('|', '/')} | {first:,.1f} | {median:,.1f} | {slowest:,.1f} |")
+    lines += ["", f"- Journey map (`render_journey_map`): {interactive['journey_map']:.2f} s."]
+    cluster = interactive.get("cluster") or {}
+    if cluster:
+        lines.append(f"- Clustering (`cluster_pain_points`, default settings) of {cluster['pain_statements']:,} pain "
+                     f"statements, in a copy of the study keeping its first 20,000 pain points "
+                     f"({cluster['statements']:,} statements in all): {cluster['cluster_seconds']:.1f} s.")
+        if "pitfalls_seconds" in cluster:
+            lines.append(f"- Pitfalls report (`render_pitfalls_report`) on that study: {cluster['pitfalls_seconds']:.2f} s.")
+    else:
+        lines.append("- Clustering and the pitfalls report: not available in this build.")
+    if interactive.get("tui"):
+        seconds, heavy = interactive["tui"]
+        lines.append(f"- TUI: a fresh process imports the app, opens the study and paints the first screen in "
+                     f"{seconds:.2f} s (`App.run_test`, until the first refresh; spaCy/scikit-learn loaded before "
+                     f"then: {heavy}).")
+    return lines
+
+
+def _pipelines(pipelines: list[dict], gemm: dict | None) -> list[str]:
+    real = next((p["real_name"] for p in pipelines if p["real_name"]), None)
+    real_rows = next((p["real_rows"] for p in pipelines if p["real_rows"]), 0)
+    head = ("| configuration | trained components | bare (st/s) | tagger (st/s) | stage | touchpoint | emotion | "
+            "sentiment | pain F1 | pain category |" + (f" {real} pain F1 ({real_rows:,} rows) |" if real else "") +
+            " same tags as full: stage / pain / emotions / actions |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for p in pipelines:
+        lab = p["labelled"]
+        cells = " | ".join(f"{lab.get(d, float('nan')):.3f}" for d in
+                           ("stage", "touchpoint", "emotion", "sentiment", "pain", "pain_category"))
+        agree = p["agreement"]
+        same = " / ".join(f"{agree[k]:.1%}" for k in ("stage", "pain", "emotions", "actions"))
+        extra = f" {p['real'].get('pain', float('nan')):.3f} |" if real else ""
+        lines.append(f"| {p['config']} | {', '.join(p['components']) or '-'} | {_n(p['bare'])} | {_n(p['tagger'])} | "
+                     f"{cells} |{extra} {same} |")
+    if gemm:
+        lines += ["", f"thinc matrix products, default pipeline, one thread, bare: blis {_n(gemm['blis'])} statements/s, "
+                      f"NumPy BLAS {_n(gemm['numpy'])} statements/s."]
+    return lines
+
+
+def render(machine: dict, info, workers: int, rows: list[dict], interactive: dict | None, pipelines: list[dict] | None,
+           gemm: dict | None, corpus_note: str, repeat: int, today: str, minutes: float) -> str:
+    lines = ["# Performance", "",
+             f"Measured on {today} by `benchmarks/perf.py` in one run of {minutes:.0f} minutes "
+             f"(`/tmp/venv/bin/python benchmarks/perf.py --sizes {','.join(str(r['n']) for r in rows)}`).", "",
+             f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram_gb']} GB RAM, {machine['os']}.",
+             f"- Software: Python {machine['python']}, spaCy {machine['spacy']}, thinc {machine['thinc']}; "
+             f"model {info.name} {info.version}, pipeline `{info.pipeline}` ({', '.join(info.components)}), "
+             f"gemm {info.gemm}; {workers} worker processes.",
+             f"- Corpus: {corpus_note}: survey answers of 8–30 words, one statement each; every timing is the "
+             f"fastest of {repeat} run(s). The machine is shared, so differences under ~10% are noise.", "",
+             "## Targets", ""]
+    lines += _targets(rows, interactive)
+    lines += ["", "## Import throughput (statements/s)", "",
+              "*Bare* is spaCy alone with exactly the trained components voicemap loads, over the same texts: in one "
+              "process, with spaCy's own `n_process`, and in the same pool of spawned workers voicemap uses (start-up "
+              "included, as it is in the import). *Import* is `import_paths` on the same texts as a survey CSV: read, "
+              "segment, tag (cues, VADER, every component), store; the tagger's load is not timed "
+              f"({rows[-1]['tagger_load']:.1f} s). The **ratio** divides the default import by the fastest bare run.",
+              ""]
+    lines += _throughput(rows, workers)
+    if interactive:
+        lines += ["", "## Interactive speed", ""] + _interactive(interactive)
+    if pipelines:
+        lines += ["", "## Choosing the pipeline", "",
+                  "Each configuration builds the same tagger with `VOICEMAP_PIPELINE`; speeds are statements/s in one "
+                  "process on a sample of the corpus; scores are macro-F1 (pain: F1 of \"yes\") on the hand-labelled "
+                  "development set `tests/data/labelled_statements.jsonl` (240 statements) through the real import "
+                  "path, and the last column compares tags with the full pipeline's on the corpus sample."]
+        lines += [""] + _pipelines(pipelines, gemm)
+    return "\n".join(lines) + "\n"
