@@ -6,7 +6,7 @@ hand-labelled development set (tests/data/labelled_statements.jsonl) and, when t
 shared evaluation data is present, on a real labelled set, and compared tag by tag
 with the full pipeline on the corpus. The default should be the fastest
 configuration that loses no meaningful accuracy. Also times thinc's matrix
-products on blis against NumPy's BLAS, one thread, as a worker runs them.
+products on blis against NumPy's BLAS, one thread, as voicemap runs them.
 """
 
 from __future__ import annotations
@@ -120,22 +120,19 @@ def _compare(texts: list[str], external: str | None) -> list[dict]:
 
 
 def compare_gemm(texts: list[str]) -> dict[str, float]:
-    """Bare statements/s of the default pipeline with thinc's gemm on blis vs NumPy's BLAS (one thread)."""
+    """Bare statements/s (CPU) of the default pipeline with thinc's gemm on blis vs NumPy's BLAS (one thread)."""
     from threadpoolctl import threadpool_limits
-    from thinc.api import NumpyOps, get_current_ops, set_current_ops
+    from thinc.api import get_current_ops, set_current_ops
 
     from voicemap.nlp.model import load_language
 
     out = {}
     previous = get_current_ops()
     with threadpool_limits(1):
-        for name, ops in (("blis", NumpyOps(use_blis=True)), ("numpy", NumpyOps(use_blis=False))):
-            set_current_ops(ops)
-            with environment(VOICEMAP_GEMM="blis"):  # keep load_language from switching again
+        for name in ("blis", "numpy"):
+            with environment(VOICEMAP_GEMM=name):
                 nlp, _ = load_language(quiet=True)
-            best = 0.0
-            for _ in range(2):
-                best = max(best, _speed(lambda: [None for _ in nlp.pipe(texts, batch_size=256)], len(texts)))
-            out[name] = best
+            out[name] = max(_speed(lambda: [None for _ in nlp.pipe(texts, batch_size=256)], len(texts))
+                            for _ in range(2))
     set_current_ops(previous)
     return out

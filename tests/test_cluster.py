@@ -325,3 +325,18 @@ def test_benchmark_script_runs_end_to_end_on_a_tiny_made_up_file(tmp_path, capsy
     out = capsys.readouterr().out
     assert "Negative tweets with a known reason: 24; human classes: 3" in out
     assert out.count("| voicemap cluster") == 2 and "| reference: TF-IDF" in out
+
+
+def test_a_cancelled_clustering_stores_nothing(fresh_db):
+    from voicemap.cluster.run import ClusteringCancelled
+
+    _study(fresh_db)
+    calls = []
+
+    def cancel_after_fit() -> bool:
+        calls.append(1)
+        return len(calls) > 1
+
+    with pytest.raises(ClusteringCancelled):
+        cluster_pain_points(fresh_db, cancelled=cancel_after_fit)
+    assert latest_run(fresh_db) is None and fresh_db["clusters"].count == 0

@@ -218,10 +218,12 @@ async def test_browse_opens_the_last_answer_in_the_coding_view(app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await ask(pilot, "pain points in onboarding")
-        await ask(pilot, "browse")
-        await settle(pilot)
-        assert pilot.app.query_one("#tabs").active == "coding"
-        assert pilot.app.coding.total == pilot.app.last_answer.count
+        pilot.app.chat.input.value = "browse"
+        await pilot.press("enter")
+        coding = pilot.app.coding
+        await until(pilot, lambda: pilot.app.query_one("#tabs").active == "coding" and coding.table.row_count)
+        assert coding.total == pilot.app.last_answer.count == coding.table.row_count
+        assert all(r["pain"] and r["stage"] == "onboarding" for r in coding.rows.values())
 
 
 async def test_import_shows_progress_and_adds_statements(app, study_path, tmp_path):

@@ -42,6 +42,7 @@ DISTANCE_THRESHOLD = 0.95  # average cosine distance at which two groups stop me
 AGGLOMERATIVE_MAX = 2500  # above this, agglomerative memory and time grow too fast (PERF.md)
 K_CANDIDATES = (8, 12, 16, 24, 32, 48)
 SILHOUETTE_SAMPLE = 2000
+K_SEARCH_SAMPLE = 5000  # candidates for k are tried on a sample: the search stays cheap at 100k
 DEFAULT_MIN_SIZE = 3
 CODE_WEIGHT = 0.25  # the codes nudge, the words decide (heavier codes glued distinct problems together)
 
@@ -135,21 +136,24 @@ class AdaptiveClusterer:
                                random_state=self.random_state).fit_predict(vectors)
 
     def _choose_k(self, vectors: np.ndarray) -> tuple[int, np.ndarray]:
+        """Try each candidate k on a sample (silhouette, cosine), then fit the best on everything."""
         rng = np.random.default_rng(self.random_state)
-        sample = rng.choice(len(vectors), size=min(SILHOUETTE_SAMPLE, len(vectors)), replace=False)
-        best: tuple[float, int, np.ndarray] | None = None
+        sample = vectors[np.sort(rng.choice(len(vectors), size=min(K_SEARCH_SAMPLE, len(vectors)), replace=False))]
+        scored = np.sort(rng.choice(len(sample), size=min(SILHOUETTE_SAMPLE, len(sample)), replace=False))
+        best: tuple[float, int] | None = None
         for k in self.k_candidates:
-            if k >= len(vectors):
+            if k >= len(sample):
                 continue
-            labels = self._kmeans(vectors, k, n_init=1)  # one start per candidate keeps 20k statements fast
-            if len(set(labels[sample])) < 2:
+            labels = MiniBatchKMeans(n_clusters=k, n_init=1, batch_size=2048,
+                                     random_state=self.random_state).fit_predict(sample)
+            if len(set(labels[scored])) < 2:
                 continue
-            score = silhouette_score(vectors[sample], labels[sample], metric="cosine")
+            score = silhouette_score(sample[scored], labels[scored], metric="cosine")
             if best is None or score > best[0]:
-                best = (score, k, labels)
+                best = (score, k)
         if best is None:
             return 1, np.zeros(len(vectors), dtype=int)
-        return best[1], best[2]
+        return best[1], self._kmeans(vectors, best[1])
 
 
 @dataclass

@@ -54,10 +54,19 @@ def name_groups(labeller, rows: list[dict[str, Any]], groups: dict[int, list[int
             for pos, cid in enumerate(order)}
 
 
+class ClusteringCancelled(Exception):
+    """Raised when the caller cancels; nothing of the run was stored."""
+
+
 def cluster_pain_points(db: Database, scope: dict[str, Any] | None = None, k: int | None = None,
                         min_size: int | None = None, pipeline=None,
-                        progress: Callable[[str], None] | None = None) -> int:
-    """Cluster the statements of `scope` (default: all pain points); returns the new run's id."""
+                        progress: Callable[[str], None] | None = None,
+                        cancelled: Callable[[], bool] = lambda: False) -> int:
+    """Cluster the statements of `scope` (default: all pain points); returns the new run's id.
+
+    `progress` receives one-line messages; `cancelled` is polled between the steps (the
+    fit itself takes seconds even at 20,000 statements), and a cancelled run stores nothing.
+    """
     from voicemap.cluster.pipeline import DEFAULT_MIN_SIZE, ClusterPipeline
 
     say = progress or (lambda message: None)
@@ -67,7 +76,11 @@ def cluster_pain_points(db: Database, scope: dict[str, Any] | None = None, k: in
     started = time.monotonic()
     rows = list(select_statements(db, scope_filter(scope)))
     say(f"clustering {len(rows):,} statements")
+    if cancelled():
+        raise ClusteringCancelled("clustering cancelled before it started; nothing was stored")
     result = pipeline.fit(rows)
+    if cancelled():
+        raise ClusteringCancelled("clustering cancelled; nothing was stored")
     keys = [member_key(row) for row in rows]
     new_sets: dict[int, set[str]] = {}
     for index, label in enumerate(result.labels):

@@ -42,6 +42,12 @@ DEFAULT_MODEL = "goemotions_linear"
 # a failing product is usage. Weaker than one stage cue.
 PAIN_CATEGORY_STAGE = {"support": "support", "reliability": "usage", "quality": "usage", "usability": "usage"}
 PAIN_STAGE_WEIGHT = 0.5
+BARE_NO_ANSWERS = frozenset({
+    "no", "nothing", "none", "nope", "nil", "n/a", "na", "not really", "nothing really", "nothing at all",
+    "no comment", "no comments", "nothing to add", "nothing to improve", "nothing else", "no thanks",
+    "nothing thanks", "nothing thank you", "no thank you", "nothing to say", "none really", "no improvements",
+    "nothing i can think", "cannot think of anything", "ca n't think of anything", "not that i know",
+})
 NO_MODEL = "none"
 
 
@@ -258,6 +264,9 @@ class Sentiment:
             scores["positive"] += self.NEGATED_PROBLEM_WEIGHT
         scores["positive"] += self.EMOTION_WEIGHT * positive_emotions
         scores["negative"] += self.EMOTION_WEIGHT * negative_emotions
+        if is_bare_no(doc) and not doc._.voicemap_pain:
+            scores = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+            cue = "a bare 'no' / 'nothing' answer"
         if doc._.voicemap_pain:
             positive = scores["positive"]
             label = "mixed" if positive >= self.mixed_positive and positive_emotions else "negative"
@@ -270,9 +279,18 @@ class Sentiment:
 
 
 def _negated_problem(doc: Doc) -> bool:
+    """A problem denied: "not confusing", "never had an issue", "could not fault the care"."""
+    if cues(doc, "pain:positive_idioms"):
+        return True
     spans = cues(doc, "pain_category:") + cues(doc, "pain:problem_words")
     spans += [s for s in cues(doc, "emotion:") if s.label_.split(":", 1)[1] in NEGATIVE_EMOTIONS]
     return any(span._.voicemap_negated for span in spans)
+
+
+def is_bare_no(doc: Doc) -> bool:
+    """An answer that is only "No." or "Nothing really" (to "what could we improve?"): neutral, not a complaint."""
+    words = [t.lower_ for t in doc if not t.is_punct and not t.is_space]
+    return 0 < len(words) <= 4 and " ".join(words) in BARE_NO_ANSWERS
 
 
 class Stage:

@@ -20,6 +20,9 @@ COMPLEMENT_DEPS = frozenset({"acomp", "attr", "xcomp", "dobj", "pobj", "advmod",
                              "npadvmod", "conj"})
 NEGATING_CHILD_DEPS = frozenset({"det", "advmod", "nsubj", "nsubjpass", "npadvmod", "dobj"})
 WINDOW = 3
+# "Nothing staff are excellent" (a survey answer missing its comma): a negating pronoun
+# only reaches the word right after it unless the parse links them ("nothing works").
+PRONOUN_NEGATORS = frozenset({"nothing", "nobody", "none", "noone", "nowhere", "neither"})
 
 
 def _is_negator(token: Token) -> bool:
@@ -50,7 +53,7 @@ def _negated_by_window(first: Token) -> bool:
         word = doc[i]
         if word.lower_ in CLAUSE_BREAKS:
             return False
-        if _is_negator(word):
+        if _is_negator(word) and (word.lower_ not in PRONOUN_NEGATORS or i == first.i - 1):
             return True
     return False
 

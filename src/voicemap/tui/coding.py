@@ -98,17 +98,14 @@ class CodingView(Vertical):
                 yield Static(id="detail-body")
 
     def on_mount(self) -> None:
-        self.columns = self._layout_columns(self.app.size.width)
+        self._fit_columns(self.app.size.width)
 
     def on_resize(self) -> None:
-        columns = self._layout_columns(self.size.width)
-        if columns != self.columns:
-            self.columns = columns
-            if self.loaded:
-                self.reload()
+        if self.size.width and self._fit_columns(self.size.width) and self.loaded:
+            self.reload()  # the rows were cleared with the columns
 
-    def _layout_columns(self, width: int) -> list[tuple[str, str, int]]:
-        """The columns that fit: every code column on a wide terminal, the essentials on a narrow one."""
+    def _fit_columns(self, width: int) -> bool:
+        """Lay out the columns that fit (every code column when wide); True when they changed."""
         wide = width >= WIDE
         self.set_class(wide, "-wide")
         chosen = [c for c in COLUMNS if wide or c[0] in NARROW_COLUMNS]
@@ -116,11 +113,14 @@ class CodingView(Vertical):
         fixed = sum(w + 2 for _, _, w in chosen if w)
         text = max(24, table_width - fixed - 4)
         chosen = [(key, title, w or text) for key, title, w in chosen]
+        if chosen == self.columns:
+            return False
+        self.columns = chosen
         table = self.query_one(DataTable)
         table.clear(columns=True)
         for key, title, w in chosen:
             table.add_column(title, key=key, width=w)
-        return chosen
+        return True
 
     @property
     def table(self) -> DataTable:
