@@ -263,3 +263,30 @@ def test_customer_text_cannot_inject_markdown_or_escapes(fresh_db, codebook):
 def test_empty_study_says_how_to_start(tmp_path, codebook):
     answer = Assistant(open_db(tmp_path / "empty.db"), codebook).ask("top issues")
     assert "import" in answer.markdown and answer.kind == "empty"
+
+
+def test_top_issues_use_persisted_clusters_when_there_are_some(sample_db, codebook, tmp_path):
+    import sqlite3
+
+    from voicemap.assistant.clusters import run_clustering
+    from voicemap.cluster.issues import load_issues
+
+    copy = tmp_path / "clustered.db"
+    target = sqlite3.connect(copy)
+    sample_db.conn.backup(target)
+    target.close()
+    db = open_db(copy)
+    summary = run_clustering(db, progress=lambda message: None, cancelled=lambda: False)
+    _, issues = load_issues(db, with_impacts=False)
+    recurring = {i.label: i for i in issues if i.recurring}
+    assert f"**{len(recurring)}** recurring issues" in summary
+    answer = Assistant(db, codebook).ask("top issues")
+    assert "clusters of similar pain statements" in answer.markdown
+    for side in answer.sides:  # each issue is a stored cluster, with its own members
+        issue = recurring[side["label"]]
+        assert set(side["filter"].statement_ids) == {r["id"] for r in issue.rows}
+        assert side["participants"] == len(issue.participants)
+    assert_quotes_belong(db, answer)
+    cluster_id = issues[0].cluster_id
+    scoped = Assistant(db, codebook).ask(f"cluster:{cluster_id}")
+    assert scoped.count == len(issues[0].rows)

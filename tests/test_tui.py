@@ -84,7 +84,7 @@ async def ask(pilot, text: str) -> str:
     chat.input.value = text
     before = len(chat.answers())
     await pilot.press("enter")
-    await until(pilot, lambda: len(chat.answers()) > before)
+    await until(pilot, lambda: len(chat.answers()) > before and chat.answers()[-1].source)
     await settle(pilot)
     return chat.answers()[-1].source
 

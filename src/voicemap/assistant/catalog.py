@@ -57,6 +57,11 @@ class Catalog:
             "select p.id, p.label, p.pseudonym, count(*) as n from statements s join participants p "
             "on p.id = s.participant_id group by p.id order by n desc, p.id limit ?", [n]))
 
+    def cluster_members(self, cluster: str) -> list[int] | None:
+        from voicemap.assistant.clusters import cluster_members
+
+        return cluster_members(self.db, cluster)
+
     def source(self, token: str) -> dict[str, Any] | None:
         rows = list(self.db.query(
             "select id, name, kind from sources where name = ? collate nocase or path = ? limit 1", [token, token]))

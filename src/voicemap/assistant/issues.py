@@ -83,14 +83,15 @@ def recurring_issues(db: Database, codebook: Codebook, base: StatementFilter, li
         found = category_issues(db, codebook, base)
         method = "pain points grouped by category (run `cluster` to find finer recurring issues)"
     else:
-        found = [Issue(c["name"], c["filter"], c["statements"], c["participants"], terms=c.get("terms", []))
-                 for c in found]
+        found = [Issue(c["name"], c["filter"], c["statements"], c["participants"], terms=c["terms"],
+                       quotes=c["quotes"][:quotes]) for c in found]
     # Pain without a category is not one issue: it is listed apart, never ranked first.
     found.sort(key=lambda i: (i.name == UNCATEGORISED, -i.participants, -i.statements, i.name))
     top = [i for i in found if i.statements and i.name != UNCATEGORISED][:limit]
     for issue in top:
         issue.kinds = _kinds(db, issue.flt)
-        issue.quotes = representative(sample_rows(db, issue.flt, limit=600), quotes)
+        if not issue.quotes:  # clusters bring their most typical members; categories choose here
+            issue.quotes = representative(sample_rows(db, issue.flt, limit=600), quotes)
     return top, method
 
 

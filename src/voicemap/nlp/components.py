@@ -184,6 +184,8 @@ class Emotions:
 
     def _from_model(self, doc: Doc, found: dict[str, str]) -> None:
         polarities = {e in POSITIVE_EMOTIONS for e in found}
+        if cues(doc, "pain:positive_idioms"):
+            polarities.add(True)  # "could not fault them": praise, whatever the words' tone
         model = doc._.voicemap_model_probs or {}
         thresholds = model.get("thresholds", {}).get("emotion", {})
         question = doc.text.rstrip().endswith("?")
@@ -194,6 +196,8 @@ class Emotions:
             if probability < threshold + self.model_margin or (emotion == "confusion" and question):
                 continue
             if polarities and (emotion in POSITIVE_EMOTIONS) not in polarities:
+                continue
+            if True in polarities and emotion not in POSITIVE_EMOTIONS:
                 continue
             found[emotion] = f"model {model['name']} p={probability:.2f}"
 

@@ -102,3 +102,18 @@ def clusters(db: Database) -> None:
         "id": int, "kind": str, "cluster_id": int, "other_ids": str, "payload": str, "run_id": int,
         "coder": str, "created_at": str,
     }, pk="id", foreign_keys=[("cluster_id", "clusters", "id")])
+
+
+@migrations(name="004_performance_indexes")
+def performance_indexes(db: Database) -> None:
+    """Indexes measured on a 100k-statement study (docs/performance.md).
+
+    `pain` alone keeps a pain-point page in id order, so the browser's first page stops
+    after 50 rows instead of sorting every pain point; participants are looked up by
+    label or pseudonym in any case; statements are reached from their utterance.
+    """
+    db.execute("create index if not exists idx_statements_pain on statements (pain)")
+    db.execute("create index if not exists idx_statements_utterance_id on statements (utterance_id)")
+    db.execute("create index if not exists idx_participants_label_nocase on participants (label collate nocase)")
+    db.execute("create index if not exists idx_participants_pseudonym_nocase on participants (pseudonym collate nocase)")
+    db.execute("analyze")

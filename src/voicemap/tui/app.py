@@ -59,6 +59,10 @@ class VoicemapApp(JobsMixin, App):
     #work-bar { width: 40; }
     #work-hint { width: 14; color: $text-muted; }
     #status { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    /* Compact tables in answers and previews: no rule between rows, columns as wide as their text. */
+    MarkdownTable { width: auto; }
+    MarkdownTableContent { grid-gutter: 0 2; keyline: none; }
+    MarkdownTableContent > .header { text-style: bold underline; }
     """
     BINDINGS = [
         Binding("f1", "tab('chat')", "Chat", tooltip="The conversation", group=VIEWS),
@@ -195,7 +199,7 @@ class VoicemapApp(JobsMixin, App):
 
         self.chat.input.suggester = SuggestFromList(message.suggestions + ["help", "top issues", "overview"],
                                                     case_sensitive=False)
-        self.chat.add_answer(message.markdown)
+        self.say(message.markdown)
 
     @on(TaggerReady)
     def tagger_ready(self, message: TaggerReady) -> None:
@@ -233,12 +237,13 @@ class VoicemapApp(JobsMixin, App):
 
     @on(AnswerReady)
     def answered(self, message: AnswerReady) -> None:
-        self.chat.add_answer(message.answer.markdown)
+        self.say(message.answer.markdown)
         if message.answer.filter is not None:
             self.last_answer = message.answer
 
     def say(self, markdown: str) -> None:
-        self.chat.add_answer(markdown)
+        """Add an answer to the conversation (rendered asynchronously, in order)."""
+        self.call_later(self.chat.add_answer, markdown)
 
     def perform(self, action) -> None:
         """Run a parsed command word (voicemap.assistant.Action)."""

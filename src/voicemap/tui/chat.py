@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
@@ -30,6 +31,11 @@ class ChatView(Vertical):
     ChatView #ask { dock: bottom; }
     """
 
+    BINDINGS = [
+        Binding("pageup", "scroll_transcript(-1)", "Scroll up", show=False),
+        Binding("pagedown", "scroll_transcript(1)", "Scroll down", show=False),
+    ]
+
     class Asked(Message):
         """The user typed something into the input line."""
 
@@ -48,6 +54,14 @@ class ChatView(Vertical):
         yield Input(placeholder="Ask about the study, e.g. “top issues” — or type help",
                     suggester=SuggestFromList(self.suggestions, case_sensitive=False), id="ask")
 
+    def action_scroll_transcript(self, direction: int) -> None:
+        """Page through the conversation while typing (the input keeps the focus)."""
+        transcript = self.query_one("#transcript", VerticalScroll)
+        if direction < 0:
+            transcript.scroll_page_up()
+        else:
+            transcript.scroll_page_down()
+
     @property
     def input(self) -> Input:
         return self.query_one("#ask", Input)
@@ -62,12 +76,13 @@ class ChatView(Vertical):
         self.add_question(text)
         self.post_message(self.Asked(text))
 
-    def _append(self, widget) -> None:
+    def _append(self, widget):
         transcript = self.query_one("#transcript", VerticalScroll)
-        transcript.mount(widget)
+        mounted = transcript.mount(widget)
         children = list(transcript.children)
         for old in children[:-MAX_MESSAGES]:
             old.remove()
+        return mounted
 
     def _scroll_to(self, widget) -> None:
         transcript = self.query_one("#transcript", VerticalScroll)
@@ -81,12 +96,13 @@ class ChatView(Vertical):
         self._append(self.last_question)
         self.call_after_refresh(self._scroll_to, None)
 
-    def add_answer(self, markdown: str):
+    async def add_answer(self, markdown: str):
         """Show an answer and scroll so its question is at the top: answers are read from the start."""
         from textual.widgets import Markdown  # deferred: markdown-it's import would delay the first paint
 
-        widget = Markdown(markdown, classes="answer", open_links=False, parser_factory=markdown_parser)
-        self._append(widget)
+        widget = Markdown("", classes="answer", open_links=False, parser_factory=markdown_parser)
+        await self._append(widget)
+        await widget.update(markdown)  # rendered, so its height is known before scrolling
         self.call_after_refresh(self._scroll_to, self.last_question)
         return widget
 

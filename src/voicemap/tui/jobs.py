@@ -156,14 +156,20 @@ class JobsMixin:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=HEAVY, description="Cluster")
     def cluster_job(self) -> None:
+        from voicemap.assistant.clusters import available, run_clustering
         from voicemap.store import open_db
-        from voicemap.tui.summaries import run_clustering
+
+        if not available():
+            raise RuntimeError("clustering is not available in this build")
+        from voicemap.cluster.run import ClusteringCancelled
 
         worker = get_current_worker()
         db = open_db(self.db_path)
         try:
-            text = run_clustering(db, self.codebook, self._progress("cluster"), lambda: worker.is_cancelled,
-                                  lambda text: self.post_message(WorkProgress("cluster", text)))
+            text = run_clustering(db, lambda message: self.post_message(WorkProgress("cluster", f"cluster: {message}")),
+                                  lambda: worker.is_cancelled)
+        except ClusteringCancelled as exc:
+            text = f"{exc}."
         finally:
             db.conn.close()
         self.post_message(WorkFinished("cluster", text, changed=True))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import Callable
 
 from voicemap.report.markdown import escape_inline
 
@@ -34,21 +33,6 @@ def import_summary(report) -> str:
     if report.failed:
         head += f" {len(report.failed)} failed."
     return "\n".join([head, ""] + lines) + "\n"
-
-
-def clustering_available() -> bool:
-    return importlib.util.find_spec("voicemap.cluster") is not None
-
-
-def run_clustering(db, codebook, progress: Callable[[str, int, int], None], cancelled: Callable[[], bool],
-                   say: Callable[[str], None]) -> str:
-    """Cluster the pain statements with `voicemap.cluster` and describe the result."""
-    if not clustering_available():
-        raise RuntimeError("clustering is not available in this build (no voicemap.cluster package)")
-    from voicemap.assistant import clusters
-
-    say("cluster: grouping pain statements…")
-    return clusters.run(db, codebook, progress=progress, cancelled=cancelled)
 
 
 def pitfalls_available() -> bool:
