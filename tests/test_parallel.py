@@ -147,3 +147,22 @@ def test_a_failure_mid_file_rolls_the_whole_file_back(tmp_path, blank_tagger, bi
     assert _counts(db) == before  # the earlier source is intact, nothing of the failed file is left
     assert not db.execute("select name from sqlite_temp_master where type = 'table'").fetchall()
     assert _workers_running() == running
+
+
+def test_attribute_rule_lookup_finds_what_spacys_matcher_finds(tagger, sample_texts):
+    """The model's attribute_ruler runs by table look-up (attribute_rules.py); its matches must be spaCy's."""
+    from spacy.pipeline import AttributeRuler
+
+    from voicemap.nlp.attribute_rules import CompiledRuleMatch
+
+    nlp = tagger.nlp
+    if "attribute_ruler" not in nlp.pipe_names:
+        pytest.skip("no trained pipeline")
+    ruler = nlp.get_pipe("attribute_ruler")
+    assert isinstance(ruler.match, CompiledRuleMatch)
+    before = nlp.pipe_names[:nlp.pipe_names.index("attribute_ruler")]
+    texts = sample_texts + ["She's   getting way too big!", "Y'all ain't seen nothin' yet.", "There's no one there\n"]
+    with nlp.select_pipes(enable=before):
+        docs = list(nlp.pipe(texts))
+    assert [ruler.match(doc) for doc in docs] == [AttributeRuler.match(ruler, doc) for doc in docs]
+    assert sum(len(ruler.match(doc)) for doc in docs) > len(docs)  # the rules really fire

@@ -22,7 +22,8 @@ class ActionSpec:
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("import", "import PATH", "import a file or a folder of transcripts, surveys or reviews"),
+    ActionSpec("import", "import PATH [--text-column C] [--id-column C] [--kind K]",
+               "import a file or a folder of transcripts, surveys or reviews"),
     ActionSpec("retag", "retag", "re-run the automatic tagger over every statement (human codes are kept)"),
     ActionSpec("cluster", "cluster", "group the pain points into recurring issues"),
     ActionSpec("map", "map [FILE]", "preview the journey map, and write it to FILE if given"),
@@ -45,6 +46,7 @@ class Action:
     format: str | None = None
     problem: str | None = None
     paths: list[str] = field(default_factory=list)
+    options: dict[str, list[str]] = field(default_factory=dict)  # import: kind, text_column, id_column
 
 
 def _split(rest: str) -> list[str]:
@@ -56,6 +58,30 @@ def _split(rest: str) -> list[str]:
 
 def _looks_like_path(word: str) -> bool:
     return "/" in word or "\\" in word or "." in Path(word).name or word.startswith("~")
+
+
+IMPORT_OPTIONS = {"--text-column": "text_column", "--id-column": "id_column", "--kind": "kind"}
+
+
+def _import_action(rest: str, words: list[str]) -> Action:
+    """`import PATH... [--text-column C]... [--id-column C] [--kind K]`, as on the command line."""
+    paths, options, pending = [], {}, None
+    for word in words:
+        if pending:
+            options.setdefault(pending, []).append(word)
+            pending = None
+        elif word in IMPORT_OPTIONS:
+            pending = IMPORT_OPTIONS[word]
+        else:
+            paths.append(word)
+    if pending:
+        return Action("import", problem=f"`{next(k for k, v in IMPORT_OPTIONS.items() if v == pending)}` needs a value")
+    if not paths:
+        return Action("import", problem="Which file or folder? For example: `import interviews/`")
+    if not options and Path(rest).expanduser().exists():
+        paths = [rest]  # an unquoted path with spaces is still one path when it exists as typed
+    paths = [str(Path(p).expanduser()) for p in paths]
+    return Action("import", path=paths[0], paths=paths, options=options)
 
 
 def parse_action(text: str) -> Action | None:
@@ -70,12 +96,7 @@ def parse_action(text: str) -> Action | None:
         return None
     words = _split(rest)
     if name == "import":
-        if not words:
-            return Action("import", problem="Which file or folder? For example: `import interviews/`")
-        # An unquoted path with spaces is still one path when it exists as typed.
-        paths = [rest] if Path(rest).expanduser().exists() else words
-        paths = [str(Path(p).expanduser()) for p in paths]
-        return Action("import", path=paths[0], paths=paths)
+        return _import_action(rest, words)
     if name in ("map", "report"):
         # "map" alone or "map FILE"; anything else ("report on delivery") is a question.
         if words and not (len(words) == 1 and _looks_like_path(words[0])):

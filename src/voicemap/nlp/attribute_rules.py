@@ -4,14 +4,16 @@ The model's `attribute_ruler` maps fine-grained tags to POS and morphology with 
 one- or two-token patterns. spaCy runs them through its general `Matcher`, which
 measured ~2,000 statements/s here: as slow as tok2vec, half the time of a pipeline
 without the parser (docs/performance.md). Every one of those patterns is a fixed
-sequence of tokens with plain equality / IN / NOT_IN tests, so the same matches can be
-found with a dictionary keyed on the tag (or the lowercase word) of each token.
+sequence of tokens with plain equality, IN, NOT_IN or REGEX tests, so the same matches
+can be found with a dictionary keyed on the word, tag or dependency of the first token.
 
 `speed_up_attribute_ruler` swaps only the ruler's `match` step; the ruler's own
 `set_annotations` still writes the attributes, in the same order (later rules win).
-If any pattern uses something this module does not understand (operators, regexes,
-other attributes), the ruler is left exactly as spaCy built it. Tests compare the
-annotations of both on thousands of statements.
+If any pattern uses something this module does not understand (operators, other
+attributes), the ruler is left exactly as spaCy built it. A test compares its
+matches with the Matcher's on the sample study; on 5,600 statements (the benchmark
+corpus and the sample study) the annotations of both were identical, with and
+without the parser.
 """
 
 from __future__ import annotations

@@ -152,6 +152,8 @@ class ParallelTagger:
         self._pool: ProcessPoolExecutor | None = None
 
     def __getattr__(self, name: str):
+        if name == "tagger":  # not set yet: never recurse
+            raise AttributeError(name)
         return getattr(self.tagger, name)  # codebook, model_info, nlp... of the wrapped tagger
 
     def __enter__(self) -> "ParallelTagger":
@@ -189,29 +191,29 @@ class ParallelTagger:
         self.close()
 
     def _tag_in_pool(self, texts: Sequence[str], batch_size: int) -> Iterator[Tags]:
-        pending: deque[tuple[int, Future]] = deque()
-        next_start = 0
+        pending: deque[Future] = deque()
+        next_start = done = 0  # next text to send; next text whose tags are due
         window = self.workers * WINDOW_PER_WORKER
         try:
-            while pending or next_start < len(texts):
-                while len(pending) < window and next_start < len(texts):
-                    chunk = list(texts[next_start:next_start + self.chunk_size])
-                    with _main_module_hidden():  # submit() is where the pool spawns its workers
-                        pending.append((next_start, self._pool.submit(_tag_chunk, chunk, batch_size)))
-                    next_start += len(chunk)
-                start, future = pending.popleft()
+            while done < len(texts):
                 try:
-                    fingerprint, error, tags = future.result()
-                except BrokenProcessPool as exc:
-                    fingerprint, error, tags = None, f"a worker process stopped ({exc})", []
+                    while len(pending) < window and next_start < len(texts):
+                        chunk = list(texts[next_start:next_start + self.chunk_size])
+                        with _main_module_hidden():  # submit() is where the pool spawns its workers
+                            pending.append(self._pool.submit(_tag_chunk, chunk, batch_size))
+                        next_start += len(chunk)
+                    fingerprint, error, tags = pending.popleft().result()
+                except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                    fingerprint, error, tags = None, f"the worker processes failed ({exc})", []
                 if error or fingerprint != self.recipe.fingerprint:
-                    self._disable(error or "a worker built a different pipeline than this process")
                     pending.clear()
-                    yield from self.tagger.tag_texts(texts[start:], batch_size=batch_size)
+                    self._disable(error or "a worker built a different pipeline than this process")
+                    yield from self.tagger.tag_texts(texts[done:], batch_size=batch_size)
                     return
+                done += len(tags)
                 yield from tags
         finally:
-            for _, future in pending:  # the caller stopped early (cancelled, or an error)
+            for future in pending:  # the caller stopped early (cancelled, or an error)
                 future.cancel()
 
     def close(self) -> None:

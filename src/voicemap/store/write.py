@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -95,12 +96,16 @@ class StagedSource:
     transaction, exactly as a row-by-row insert would assign them.
     """
 
+    _count = 0
+
     def __init__(self, db: Database, source: Source):
         self.db, self.source = db, source
         self.utterances = 0
         self.statements = 0
         self.now = utc_now()
         self._columns: dict[str, list[str]] = {}
+        StagedSource._count += 1
+        self.prefix = f"{STAGE_PREFIX}{StagedSource._count}_"  # two staged sources never share tables
         self.drop()
 
     def add(self, items: Iterable[tuple[Utterance, list[TaggedStatement]]]) -> None:
@@ -135,11 +140,15 @@ class StagedSource:
         if name not in self._columns:
             self._columns[name] = list(rows[0])
             columns = ", ".join(f"[{c}]" for c in self._columns[name])
-            self.db.execute(f"create temp table {STAGE_PREFIX}{name} ({columns})")
+            self.db.execute(f"create temp table {self.prefix}{name} ({columns})")
         columns = self._columns[name]
         placeholders = ", ".join("?" * len(columns))
-        self.db.conn.executemany(f"insert into temp.{STAGE_PREFIX}{name} values ({placeholders})",
-                                 [[row.get(c) for c in columns] for row in rows])
+        values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+        try:
+            batch = [values(row) for row in rows]
+        except KeyError:  # a row without some column: read it as NULL, like an insert would
+            batch = [[row.get(c) for c in columns] for row in rows]
+        self.db.conn.executemany(f"insert into temp.{self.prefix}{name} values ({placeholders})", batch)
 
     def commit(self, sha256: str, import_id: int | None) -> int:
         """Copy the staged rows into the study; the caller holds the transaction. Returns the source id."""
@@ -161,7 +170,7 @@ class StagedSource:
             insert into participants (id, label, pseudonym, first_source_id)
             select ? + row_number() over (order by first), label,
                    printf('P%02d', ? + row_number() over (order by first)), ?
-            from (select label, min(local_id) as first from temp.{STAGE_PREFIX}utterances
+            from (select label, min(local_id) as first from temp.{self.prefix}utterances
                   where label is not null and label not in (select label from participants) group by label)
             order by first""", [participant_base, participant_base, source_id])
         db.execute(f"""
@@ -169,7 +178,7 @@ class StagedSource:
                                     timestamp, row_id, rating, date, question, metadata)
             select ? + s.local_id + 1, ?, s.local_id, s.speaker, p.id, s.is_customer, s.text, s.location, s.line,
                    s.timestamp, s.row_id, s.rating, s.date, s.question, s.metadata
-            from temp.{STAGE_PREFIX}utterances s left join participants p on p.label = s.label
+            from temp.{self.prefix}utterances s left join participants p on p.label = s.label
             order by s.local_id""", [utterance_base, source_id])
         if self.statements:
             self._copy_statements(source_id, utterance_base)
@@ -182,19 +191,19 @@ class StagedSource:
         db.execute(f"""
             insert into statements (id, source_id, utterance_id, participant_id, idx, {", ".join(f"[{c}]" for c in extra)})
             select ? + s.local_id + 1, ?, u.id, u.participant_id, s.local_id, {", ".join(f"s.[{c}]" for c in extra)}
-            from temp.{STAGE_PREFIX}statements s join utterances u on u.id = ? + s.local_utterance + 1
+            from temp.{self.prefix}statements s join utterances u on u.id = ? + s.local_utterance + 1
             order by s.local_id""", [statement_base, source_id, utterance_base])
         if "tags" in self._columns:
             tag_columns = [c for c in self._columns["tags"] if c != "statement_id"]
             db.execute(f"""
                 insert into tags (statement_id, {", ".join(f"[{c}]" for c in tag_columns)})
                 select ? + t.statement_id + 1, {", ".join(f"t.[{c}]" for c in tag_columns)}
-                from temp.{STAGE_PREFIX}tags t order by t.rowid""", [statement_base])
+                from temp.{self.prefix}tags t order by t.rowid""", [statement_base])
 
     def drop(self) -> None:
         """Remove the staging tables (always, whether the copy happened or not)."""
         for name in ("utterances", "statements", "tags"):
-            self.db.execute(f"drop table if exists temp.{STAGE_PREFIX}{name}")
+            self.db.execute(f"drop table if exists temp.{self.prefix}{name}")
         self._columns.clear()
 
 
@@ -228,19 +237,34 @@ def delete_source(db: Database, source_id: int) -> None:
 
 
 def replace_auto_tags(db: Database, items: Iterable[tuple[int, Tags]]) -> int:
-    """Re-tagging: swap automatic tags, then re-derive effective columns; human codes stay."""
+    """Re-tagging: swap automatic tags, then re-derive effective columns; human codes stay.
+
+    A statement nobody coded takes its columns straight from the new tags (what
+    `refresh_effective` would derive from them, plus the scores it does not touch);
+    only statements with human codes go through `refresh_effective`. Writes are
+    batched, so re-tagging 100k statements is not 100k round trips per column.
+    """
     from voicemap.store.coding import refresh_effective
 
     now = utc_now()
-    count = 0
-    ids = []
-    rows = []
-    for statement_id, tags in items:
-        db.execute("delete from tags where statement_id = ? and origin != 'human'", [statement_id])
-        rows.extend(tag_rows(statement_id, tags, now))
-        db["statements"].update(statement_id, {"lemmas": " ".join(tags.lemmas), "actions": json.dumps(tags.actions)})
-        ids.append(statement_id)
-        count += 1
-    db["tags"].insert_all(rows, batch_size=2000)
-    refresh_effective(db, ids)
-    return count
+    items = list(items)
+    ids = [statement_id for statement_id, _ in items]
+    coded: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        coded.update(r[0] for r in db.execute(
+            f"select distinct statement_id from tags where origin = 'human' and statement_id in "
+            f"({','.join('?' * len(chunk))})", chunk))
+    db.conn.executemany("delete from tags where statement_id = ? and origin != 'human'", [(i,) for i in ids])
+    db["tags"].insert_all([row for statement_id, tags in items for row in tag_rows(statement_id, tags, now)],
+                          batch_size=2000)
+    automatic = [(statement_id, effective_columns(tags)) for statement_id, tags in items if statement_id not in coded]
+    if automatic:
+        columns = list(automatic[0][1])
+        db.conn.executemany(f"update statements set {', '.join(f'[{c}] = ?' for c in columns)} where id = ?",
+                            [[values[c] for c in columns] + [statement_id] for statement_id, values in automatic])
+    db.conn.executemany("update statements set lemmas = ?, actions = ? where id = ?",
+                        [(" ".join(tags.lemmas), json.dumps(tags.actions), statement_id)
+                         for statement_id, tags in items if statement_id in coded])
+    refresh_effective(db, [statement_id for statement_id in ids if statement_id in coded])
+    return len(items)

@@ -250,7 +250,7 @@ class VoicemapApp(JobsMixin, App):
         if action.problem:
             self.say(action.problem)
         elif action.name == "import":
-            self.start_job("import", lambda: self.import_job(action.paths or [action.path]))
+            self.start_job("import", lambda: self.import_job(action.paths or [action.path], action.options))
         elif action.name == "retag":
             self.start_job("retag", self.retag_job)
         elif action.name == "cluster":
@@ -300,7 +300,7 @@ class VoicemapApp(JobsMixin, App):
             self._job_over()
         self.say(message.markdown)
         if self.query_one(TabbedContent).active != "chat":
-            self.notify(message.markdown.split("\n", 1)[0].replace("**", ""), timeout=5)
+            self.notify(message.markdown.split("\n", 1)[0].replace("**", "").replace("`", ""), timeout=5)
         if message.changed:
             self.data_changed(reload_browser=True)
 
@@ -355,10 +355,11 @@ class VoicemapApp(JobsMixin, App):
             if not self.coding.loaded:
                 self.coding.show()
             self.coding.table.focus()
-        elif tab == "agreement":
-            self.query_one(AgreementView).ensure_fresh()
-        elif tab == "preview":
-            self.query_one(PreviewView).ensure_fresh()
+        elif tab in ("agreement", "preview"):
+            view = self.query_one(AgreementView if tab == "agreement" else PreviewView)
+            # Focus must move into the pane: left on the chat input, it would switch the tabs back.
+            view.focus_body()
+            view.ensure_fresh()
 
     def action_cancel_job(self) -> None:
         if self.busy_job:

@@ -54,7 +54,7 @@ class CodingView(Vertical):
     CodingView #statements { height: 1fr; min-height: 5; }
     CodingView #detail { height: 45%; min-height: 6; border-top: solid $primary-darken-2; padding: 0 1; }
     CodingView.-wide #browser { layout: horizontal; }
-    CodingView.-wide #statements { width: 62%; height: 1fr; }
+    CodingView.-wide #statements { width: 66%; height: 1fr; }
     CodingView.-wide #detail { width: 1fr; height: 1fr; border-top: none; border-left: solid $primary-darken-2; }
     """
     BINDINGS = [
@@ -87,6 +87,7 @@ class CodingView(Vertical):
         self.total = 0
         self.loaded = False
         self.columns: list[tuple[str, str, int]] = []
+        self.keep_cursor = False
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Filter: words, P03, stage:onboarding pain:yes touchpoint:delivery cluster:2 — enter",
@@ -109,7 +110,7 @@ class CodingView(Vertical):
         wide = width >= WIDE
         self.set_class(wide, "-wide")
         chosen = [c for c in COLUMNS if wide or c[0] in NARROW_COLUMNS]
-        table_width = int(width * 0.62) if wide else width
+        table_width = int(width * 0.66) if wide else width
         fixed = sum(w + 2 for _, _, w in chosen if w)
         text = max(24, table_width - fixed - 4)
         chosen = [(key, title, w or text) for key, title, w in chosen]
@@ -133,9 +134,11 @@ class CodingView(Vertical):
         if flt is not None:
             self.flt, self.filter_label = flt, label or "filtered"
         self.page_number = 0
-        self.reload()
+        self.reload(keep_cursor=False)
 
-    def reload(self) -> None:
+    def reload(self, keep_cursor: bool = True) -> None:
+        """Read the current page again (after an import, the cursor stays where it was)."""
+        self.keep_cursor = keep_cursor
         self.loaded = True
         self.query_one("#filter-info", Static).update(plain(f"{self.filter_label} · loading…"))
         self.load_page(self.flt, self.page_number, self.filter_label)
@@ -160,7 +163,7 @@ class CodingView(Vertical):
         page = message.page
         self.page_number, self.total = page.number, page.total
         table = self.table
-        keep = table.cursor_row if table.row_count else 0
+        keep = table.cursor_row if table.row_count and self.keep_cursor else 0
         table.clear()
         self.rows = {row["id"]: row for row in page.rows}
         for row in page.rows:
@@ -225,7 +228,10 @@ class CodingView(Vertical):
         row = self.rows.get(statement_id)
         if row is None:
             return
-        self.query_one("#detail-body", Static).update(statement_detail(self.app.db, row, self.app.codebook))
+        # A short pane (a 30-line terminal) shows one turn either side, so the statement itself stays in view.
+        turns = 1 if self.query_one("#detail").size.height < 14 else 2
+        self.query_one("#detail-body", Static).update(
+            statement_detail(self.app.db, row, self.app.codebook, before=turns, after=turns))
 
     def refresh_statement(self, statement_id: int) -> None:
         """Re-read one statement after a code change and redraw its row and the detail."""
@@ -328,7 +334,7 @@ class CodingView(Vertical):
         target = self.page_number + step
         if 0 <= target < pages:
             self.page_number = target
-            self.reload()
+            self.reload(keep_cursor=False)
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self, event: Input.Submitted) -> None:

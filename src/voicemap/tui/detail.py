@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from voicemap.codebook import Codebook
 
 HUMAN_STYLE = "bold magenta"
-CODE_ROWS = (("stage", "Stage"), ("touchpoint", "Touchpoints"), ("emotion", "Emotions"),
-             ("sentiment", "Sentiment"), ("pain", "Pain point"), ("pain_category", "Category"))
+# Two dimensions per line: the codes stay visible above the context even in a 30-line terminal.
+CODE_LINES = ((("stage", "Stage"), ("sentiment", "Sentiment")), (("touchpoint", "Touchpoints"), ("emotion", "Emotions")),
+              (("pain", "Pain point"), ("pain_category", "Category")))
 LABELLED = ("stage", "touchpoint", "emotion", "pain_category")
 
 
@@ -74,33 +75,18 @@ def statement_detail(db: Database, row: dict[str, Any], codebook: Codebook, befo
     if metadata:
         text.append("\n")
         text.append_text(plain("  ".join(f"{k}={v}" for k, v in metadata.items()), style="dim"))
-    text.append("\n\n")
+    text.append("\n")
     codes = provenance(db, row["id"])
-    for dimension, title in CODE_ROWS:
-        entry = codes.get(dimension, {"human": None, "auto": []})
-        text.append(f"{title:<12}", style="bold")
-        if entry["human"] is not None:
-            values = [_name(codebook, dimension, v) for v in entry["human"]["values"]] or ["none"]
-            text.append_text(plain("✎ " + ", ".join(values), style=HUMAN_STYLE))
-            text.append_text(plain(f"   by {entry['human']['coder']} {(entry['human']['at'] or '')[:16]}", style="dim"))
-            autos = [r["value"] for r in entry["auto"] if r["value"] is not None]
-            if autos:
-                text.append_text(plain("   (automatic: " + ", ".join(_name(codebook, dimension, v) for v in autos) + ")",
-                                       style="dim"))
-        else:
-            parts = []
-            for auto in entry["auto"]:
-                if auto["value"] is None:
-                    continue
-                part = _name(codebook, dimension, auto["value"])
-                if dimension == "sentiment" and row.get("sentiment_score") is not None:
-                    part += f" {row['sentiment_score']:+.2f}"
-                elif auto["cue"] and dimension != "sentiment":
-                    part += f" ← “{auto['cue']}”"
-                parts.append(part)
-            text.append_text(plain(", ".join(parts) or "—"))
+    for pair in CODE_LINES:
+        for position, (dimension, title) in enumerate(pair):
+            if position:
+                text.append("   ")
+            text.append(f"{title}: ", style="bold")
+            text.append_text(_code_text(codebook, dimension, codes.get(dimension, {"human": None, "auto": []}), row))
         text.append("\n")
     text.append("\nIn context\n", style="bold")
+    if row.get("source_kind") != "transcript":
+        before = after = 0  # the neighbours of a review or survey answer are other people
     for turn in context_turns(db, row["utterance_id"], before, after):
         current = turn["id"] == row["utterance_id"]
         speaker = turn["speaker"] or ("customer" if turn["is_customer"] else "")
@@ -114,6 +100,29 @@ def statement_detail(db: Database, row: dict[str, Any], codebook: Codebook, befo
         text.append_text(body)
         text.append("\n")
     return text
+
+
+def _code_text(codebook: Codebook, dimension: str, entry: dict[str, Any], row: dict[str, Any]) -> Text:
+    """One dimension's values: "✎ value (coder, date; automatic: …)" for a human code, else value ← cue."""
+    if entry["human"] is not None:
+        values = [_name(codebook, dimension, v) for v in entry["human"]["values"]] or ["none"]
+        text = plain("✎ " + ", ".join(values), style=HUMAN_STYLE)
+        autos = [_name(codebook, dimension, r["value"]) for r in entry["auto"] if r["value"] is not None]
+        note = f" ({entry['human']['coder']} {(entry['human']['at'] or '')[:10]}"
+        note += f"; was {', '.join(autos)})" if autos else ")"
+        text.append_text(plain(note, style="dim"))
+        return text
+    parts = []
+    for auto in entry["auto"]:
+        if auto["value"] is None:
+            continue
+        part = _name(codebook, dimension, auto["value"])
+        if dimension == "sentiment" and row.get("sentiment_score") is not None:
+            part += f" {row['sentiment_score']:+.2f}"
+        elif auto["cue"] and dimension != "sentiment":
+            part += f" ← “{auto['cue']}”"
+        parts.append(part)
+    return plain(", ".join(parts) or "—")
 
 
 def strip_for_find(text: str) -> str:

@@ -93,7 +93,8 @@ class JobsMixin:
 
     def _progress(self, job: str) -> Callable[[str, int, int], None]:
         def report(name: str, done: int, total: int) -> None:
-            self.post_message(WorkProgress(job, f"{job}: {name} {done:,}/{total:,} statements", done, total))
+            what = f"{job}:" if name == job else f"{job}: {name}"
+            self.post_message(WorkProgress(job, f"{what} {done:,}/{total:,} statements", done, total))
         return report
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tagger", description="Loading the tagger")
@@ -109,7 +110,7 @@ class JobsMixin:
         return self.tagger_holder.wait(lambda: worker.is_cancelled)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=HEAVY, description="Import")
-    def import_job(self, paths: list[str]) -> None:
+    def import_job(self, paths: list[str], options: dict[str, list[str]] | None = None) -> None:
         from voicemap.importer import import_paths
         from voicemap.ingest import ReadOptions
         from voicemap.store import open_db
@@ -122,13 +123,15 @@ class JobsMixin:
         tagger = self._tagger("import")
         if tagger is None:
             return
-        options = ReadOptions()
+        given = options or {}
+        read_options = ReadOptions(kind=(given.get("kind") or [None])[0], text_columns=given.get("text_column", []),
+                                   id_column=(given.get("id_column") or [None])[0])
         if self.codebook.interviewer_names:
-            options.interviewer_names = tuple(self.codebook.interviewer_names)
+            read_options.interviewer_names = tuple(self.codebook.interviewer_names)
         db = open_db(self.db_path)
         try:
             self.post_message(WorkProgress("import", f"import: reading {', '.join(Path(p).name for p in paths)}"))
-            report = import_paths(db, paths, options, tagger=tagger, progress=self._progress("import"),
+            report = import_paths(db, paths, read_options, tagger=tagger, progress=self._progress("import"),
                                   cancelled=lambda: worker.is_cancelled)
         finally:
             db.conn.close()

@@ -45,6 +45,10 @@ class MarkdownDocument(Vertical):
         yield Static(classes="doc-title")
         yield VerticalScroll(classes="doc-body")
 
+    def focus_body(self) -> None:
+        """Focus the scrolling document (arrows and page keys scroll it)."""
+        self.query_one(".doc-body", VerticalScroll).focus()
+
     def set_title(self, text: str) -> None:
         self.query_one(".doc-title", Static).update(plain(text))
 
