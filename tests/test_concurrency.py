@@ -18,8 +18,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from voicemap.store import open_db
 from voicemap.store.coding import set_human_code, undo_last_correction
 from voicemap.store.integrity import database_problems
@@ -98,6 +96,8 @@ def seeded_db(tmp_path: Path, tagger, files: list[Path]) -> Path:
 
 
 def check_after(path: Path, reader: TuiLikeReader) -> None:
+    print(f"\n[concurrency] the reader ran {reader.rounds} rounds of queries, saw {len(set(reader.counts))} "
+          f"different statement counts and coded {len(reader.coded)} statements while the writers ran")
     assert reader.errors == [], reader.errors[:5]
     db = open_db(path)
     final = count_statements(db)
@@ -155,7 +155,7 @@ def test_retag_while_the_tui_codes(tmp_path, tagger):
     db = open_db(path)
     for statement_id, stage in reader.coded.items():  # the last human code of each statement is its effective code
         row = db.execute("select stage, origin from statements where id = ?", [statement_id]).fetchone()
-        assert row[1] == "human"
+        assert row == (stage, "human")
 
 
 def test_first_open_of_a_new_or_old_database_by_several_at_once(tmp_path):

@@ -45,7 +45,9 @@ def test_import_stores_provenance_and_tags(fresh_db, tagger, interview):
     assert rows[0]["location"] == "line 2"
     assert len(rows) == 4
     origins = {r["origin"] for r in fresh_db.query("select distinct origin from tags")}
-    assert origins == {"rule"}
+    assert origins and origins <= {"rule", "model"}  # nothing claims to be human before a researcher codes
+    for row in fresh_db.query("select origin, cue from tags"):
+        assert row["origin"] == ("model" if (row["cue"] or "").startswith("model ") else "rule")
     # offsets point into the utterance text exactly
     for row in fresh_db.query("select s.text, s.start, s.end, u.text as utext from statements s join utterances u on u.id = s.utterance_id"):
         assert row["utext"][row["start"]:row["end"]] == row["text"]
@@ -134,7 +136,8 @@ def test_undo_restores_previous_codes(fresh_db, tagger, interview):
     undo_last_correction(fresh_db)
     assert fresh_db.execute("select stage from statements where id = ?", [statement_id]).fetchone()[0] == "retention"
     undo_last_correction(fresh_db)
-    assert fresh_db.execute("select stage, origin from statements where id = ?", [statement_id]).fetchone() == (stage, "rule")
+    assert fresh_db.execute("select stage, origin from statements where id = ?", [statement_id]).fetchone()[0] == stage
+    assert fresh_db.execute("select origin from statements where id = ?", [statement_id]).fetchone()[0] != "human"
 
 
 def test_coding_rejects_unknown_dimension_and_statement(fresh_db):

@@ -71,6 +71,7 @@ class Tags:
     touchpoint_cues: dict[str, str] = field(default_factory=dict)
     sentiment: str = "neutral"
     sentiment_score: float = 0.0
+    sentiment_cue: str | None = None  # what decided the label: VADER alone, or the model + VADER
     emotions: list[str] = field(default_factory=list)
     emotion_cues: dict[str, str] = field(default_factory=dict)
     pain: bool = False

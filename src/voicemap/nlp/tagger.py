@@ -72,6 +72,7 @@ def doc_to_tags(doc: Doc) -> Tags:
         touchpoint_cues=dict(ext.voicemap_touchpoints or {}),
         sentiment=ext.voicemap_sentiment,
         sentiment_score=ext.voicemap_sentiment_score,
+        sentiment_cue=ext.voicemap_sentiment_cue,
         emotions=list(ext.voicemap_emotions or {}),
         emotion_cues=dict(ext.voicemap_emotions or {}),
         pain=ext.voicemap_pain,

@@ -21,6 +21,7 @@ from voicemap.domain import Source, Statement, Tags, Utterance
 from voicemap.store.db import utc_now
 
 AUTO_ORIGIN = "rule"
+MODEL_ORIGIN = "model"
 DIMENSIONS = ("stage", "touchpoint", "emotion", "sentiment", "pain", "pain_category")
 STAGE_PREFIX = "voicemap_stage_"
 
@@ -44,12 +45,17 @@ def find_source_by_hash(db: Database, sha256: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def origin_of(cue: str | None) -> str:
+    """A tag decided by a trained model says so ("model"); cue phrases and VADER are "rule"."""
+    return MODEL_ORIGIN if cue and cue.startswith("model ") else AUTO_ORIGIN
+
+
 def tag_rows(statement_id: int, tags: Tags, now: str) -> list[dict[str, Any]]:
     """One tags-table row per automatic code, each with the cue that produced it."""
     rows = []
 
     def add(dimension: str, value: str | None, confidence: float | None, cue: str | None) -> None:
-        rows.append({"statement_id": statement_id, "dimension": dimension, "value": value, "origin": AUTO_ORIGIN,
+        rows.append({"statement_id": statement_id, "dimension": dimension, "value": value, "origin": origin_of(cue),
                      "confidence": confidence, "cue": cue, "coder": None, "created_at": now,
                      "correction_id": None, "superseded_by": None})
 
@@ -59,7 +65,8 @@ def tag_rows(statement_id: int, tags: Tags, now: str) -> list[dict[str, Any]]:
         add("touchpoint", touchpoint, None, tags.touchpoint_cues.get(touchpoint))
     for emotion in tags.emotions:
         add("emotion", emotion, None, tags.emotion_cues.get(emotion))
-    add("sentiment", tags.sentiment, tags.sentiment_score, f"VADER compound {tags.sentiment_score:+.3f}")
+    add("sentiment", tags.sentiment, tags.sentiment_score,
+        tags.sentiment_cue or f"VADER compound {tags.sentiment_score:+.3f}")
     add("pain", "yes" if tags.pain else "no", None, tags.pain_cue)
     if tags.pain and tags.pain_category:
         add("pain_category", tags.pain_category, None, tags.pain_cue)
@@ -73,8 +80,15 @@ def effective_columns(tags: Tags) -> dict[str, Any]:
         "touchpoints": json.dumps(tags.touchpoints), "emotions": json.dumps(tags.emotions),
         "sentiment": tags.sentiment, "sentiment_score": round(tags.sentiment_score, 4),
         "pain": int(tags.pain), "pain_category": tags.pain_category if tags.pain else None,
-        "origin": AUTO_ORIGIN, "lemmas": " ".join(tags.lemmas), "actions": json.dumps(tags.actions),
+        "origin": summary_origin(tags), "lemmas": " ".join(tags.lemmas), "actions": json.dumps(tags.actions),
     }
+
+
+def summary_origin(tags: Tags) -> str:
+    """"model" when any of the statement's automatic codes came from a trained model, else "rule"."""
+    cues = [tags.stage_cue, tags.pain_cue, tags.sentiment_cue, *tags.emotion_cues.values(),
+            *tags.touchpoint_cues.values()]
+    return MODEL_ORIGIN if any(origin_of(cue) == MODEL_ORIGIN for cue in cues) else AUTO_ORIGIN
 
 
 def participant_label(source: Source, utterance: Utterance) -> str:
