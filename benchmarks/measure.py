@@ -2,7 +2,9 @@
 
 The bare runs use exactly the trained components voicemap loads (`load_language`, with
 the same exclusions and the same attribute-ruler look-up) and nothing of voicemap's
-own: no segmentation, cues, VADER, tags or SQLite. voicemap's import runs in a child
+own: no segmentation, cues, VADER, tags or SQLite. The "whole pipeline" runs add
+voicemap's own spaCy components (cues, VADER, the tag components) but still no
+reading, segmenting, `Tags`, or SQLite. voicemap's import runs in a child
 process (`perf.py --child-import`) so its memory can be read on its own, workers
 included, and so the benchmark's own corpus and models do not count against it.
 """
@@ -129,24 +131,32 @@ def bare_spacy_processes(nlp, texts: list[str], processes: int) -> float:
     return time.perf_counter() - started
 
 
+def whole_nlp():
+    """voicemap's whole spaCy pipeline: the trained components plus cues, VADER and the tag components."""
+    from voicemap.nlp.tagger import Tagger
+
+    return Tagger(quiet=True).nlp
+
+
 _bare_worker: dict = {}
 
 
-def _start_bare_worker() -> None:
+def _start_bare_worker(whole: bool) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
-    _bare_worker["nlp"] = bare_nlp()[0]
+    _bare_worker["nlp"] = whole_nlp() if whole else bare_nlp()[0]
 
 
 def _bare_chunk(texts: list[str]) -> int:
     return sum(1 for _ in _bare_worker["nlp"].pipe(texts, batch_size=256))
 
 
-def bare_pool(texts: list[str], workers: int) -> float:
-    """The bare pipeline in the same kind of pool voicemap uses (spawned workers, same chunks), start-up included."""
+def bare_pool(texts: list[str], workers: int, whole: bool = False) -> float:
+    """`nlp.pipe` in the same kind of pool voicemap uses (spawned workers, same chunks), start-up included."""
     started = time.perf_counter()
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_bare_worker) as pool:
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_bare_worker,
+                             initargs=(whole,)) as pool:
         chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
         done = sum(pool.map(_bare_chunk, chunks, chunksize=1))
     assert done == len(texts)

@@ -38,7 +38,7 @@ def _best(runs: int, action) -> float:
     return min(action() for _ in range(max(1, runs)))
 
 
-def measure_size(n: int, texts: list[str], nlp, workers: int, workdir: Path, repeat: int) -> dict:
+def measure_size(n: int, texts: list[str], nlp, whole, workers: int, workdir: Path, repeat: int) -> dict:
     from voicemap.nlp.parallel import MIN_PARALLEL
 
     csv_path = corpus.write_survey_csv(workdir / f"survey_{n}.csv", texts)
@@ -49,6 +49,10 @@ def measure_size(n: int, texts: list[str], nlp, workers: int, workdir: Path, rep
     row["bare_spacy"] = n / _best(repeat, lambda: measure.bare_spacy_processes(nlp, texts, workers))
     print(f"[{n:,}] bare pipeline, pool of {workers} workers …", flush=True)
     row["bare_pool"] = n / _best(repeat, lambda: measure.bare_pool(texts, workers))
+    print(f"[{n:,}] whole voicemap pipeline (cues, VADER, tag components), one process …", flush=True)
+    row["whole_1"] = n / _best(repeat, lambda: measure.bare_in_process(whole, texts))
+    print(f"[{n:,}] whole voicemap pipeline, pool of {workers} workers …", flush=True)
+    row["whole_pool"] = n / _best(repeat, lambda: measure.bare_pool(texts, workers, whole=True))
     print(f"[{n:,}] voicemap import, one process …", flush=True)
     single = min((measure.run_import(csv_path, workdir / f"single_{n}.db", 1) for _ in range(repeat)),
                  key=lambda r: r["seconds"])
@@ -70,8 +74,11 @@ def measure_size(n: int, texts: list[str], nlp, workers: int, workdir: Path, rep
     row["best_bare"] = max(row["bare_1"], row["bare_spacy"], row["bare_pool"])
     row["ratio"] = row["import_auto"] / row["best_bare"]
     row["ratio_1"] = row["import_1"] / row["bare_1"]
+    row["best_whole"] = max(row["whole_1"], row["whole_pool"])
+    row["ratio_whole"] = row["import_auto"] / row["best_whole"]
     print(f"[{n:,}] import {row['import_auto']:,.0f}/s vs best bare {row['best_bare']:,.0f}/s "
-          f"-> ratio {row['ratio']:.2f}; peak {row['peak_total_mb']:,.0f} MB", flush=True)
+          f"-> ratio {row['ratio']:.2f} (whole pipeline: {row['ratio_whole']:.2f}); "
+          f"peak {row['peak_total_mb']:,.0f} MB", flush=True)
     return row
 
 
@@ -121,23 +128,29 @@ def main(argv: list[str] | None = None) -> None:
     machine = measure.machine_info()
     print(f"{machine['cpu']}, {machine['cores']} cores, {machine['ram_gb']} GB; workers {workers}", flush=True)
     nlp, info = measure.bare_nlp()
+    whole = measure.whole_nlp()
     source = (lambda n: corpus.read_statements(args.corpus, n)) if args.corpus else corpus.statements
     with tempfile.TemporaryDirectory(prefix="voicemap-perf-") as tmp:
         workdir = Path(tmp)
-        rows = [measure_size(n, source(n), nlp, workers, workdir, args.repeat) for n in sizes]
+        rows = [measure_size(n, source(n), nlp, whole, workers, workdir, args.repeat) for n in sizes]
         largest = max(rows, key=lambda r: r["n"])
         interactive = None if args.skip_interactive else measure_interactive(largest["db"], workdir)
-        pipelines = gemm = None
+        pipelines = gemm = costs = None
+        sample = source(PIPELINE_SAMPLE)
         if not args.skip_pipelines:
             from pipelines import compare_gemm, compare_pipelines
 
-            sample = source(PIPELINE_SAMPLE)
             print("pipelines: accuracy and speed per configuration …", flush=True)
             pipelines = compare_pipelines(sample)
             print("pipelines: blis vs NumPy gemm …", flush=True)
             gemm = compare_gemm(sample)
+        import breakdown
+
+        print("where the time goes …", flush=True)
+        sample_csv = corpus.write_survey_csv(workdir / "sample.csv", sample)
+        costs = (breakdown.component_costs(sample), breakdown.import_step_costs(sample_csv, workdir / "steps.db"))
     text = report.render(machine=machine, info=info, workers=workers, rows=rows, interactive=interactive,
-                         pipelines=pipelines, gemm=gemm, corpus_note=str(args.corpus or "generated (corpus.py)"),
+                         pipelines=pipelines, gemm=gemm, costs=costs, corpus_note=str(args.corpus or "generated (corpus.py)"),
                          repeat=args.repeat, today=date.today().isoformat(),
                          minutes=(time.perf_counter() - started) / 60)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -236,7 +236,11 @@ def run_lanes(seed_db: Path, work: Path, args: list[str], timing: Timing, second
 
 
 def report(what: str, tally: Tally, seconds: float) -> None:
-    landed = ", ".join(f"{k}: {n}" for k, n in sorted(tally.landed.items()))
+    def order(state: str) -> tuple:
+        head = state.split("/")[0].split()[0]
+        return (int(head) if head.isdigit() else -1, state)
+
+    landed = ", ".join(f"{k}: {n}" for k, n in sorted(tally.landed.items(), key=lambda kv: order(kv[0])))
     print(f"\n[kill test, seed {SEED}] {what}: {tally.kills} kills + {tally.finished_before_kill} runs that finished "
           f"first, {tally.completions} re-runs to the end, in {seconds:.0f}s; state at each check: {landed}")
 

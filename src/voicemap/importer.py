@@ -27,7 +27,7 @@ STAGE_BATCH = 512  # statements staged (and a cancel checked) at a time
 
 
 class ImportCancelled(Exception):
-    """Raised inside a file's transaction so that file is rolled back whole."""
+    """Raised while a file is tagged (before its one transaction): nothing of the file is stored."""
 
 
 @dataclass

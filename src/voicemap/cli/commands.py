@@ -119,9 +119,15 @@ def map_command(context: Context, output: str | None, redact: bool | None, pseud
 @click.option("-o", "--output", default="journey_map.md", show_default=True, help="Where to write the map.")
 @click.option("--keep-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Keep the demo database at this path (default: a temporary one).")
+@click.option("--report", "report_output", default="pitfalls.md", show_default=True,
+              help="Where to write the pitfalls report (recurring issues); '' to skip it.")
 @pass_context
-def demo_command(context: Context, output: str, keep_db: Path | None) -> None:
-    """Import the bundled sample_feedback/ into a fresh database and write its journey map."""
+def demo_command(context: Context, output: str, keep_db: Path | None, report_output: str) -> None:
+    """Import the bundled sample_feedback/ into a fresh database and write its journey map.
+
+    It also clusters the recurring pain points and writes the pitfalls report, which
+    the map's "recurring issues" lines link to.
+    """
     from voicemap.settings import sample_feedback_dir
 
     samples = sample_feedback_dir()
@@ -135,6 +141,13 @@ def demo_command(context: Context, output: str, keep_db: Path | None) -> None:
     try:
         if run_import(demo_context, [samples]):
             raise click.ClickException("the sample data did not import cleanly")
-        write_output(render_map(demo_context), output)
+        db = demo_context.open_db()
+        if report_output:
+            from voicemap.cluster.run import cluster_pain_points
+            from voicemap.report.pitfalls import render_pitfalls_report
+
+            cluster_pain_points(db)
+            write_output(render_pitfalls_report(db, demo_context.codebook()), report_output)
+        write_output(render_map(demo_context, db), output)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

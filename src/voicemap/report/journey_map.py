@@ -24,9 +24,27 @@ TOP_PAINS = 3
 QUOTES_PER_PAIN = 3
 
 
-def emotion_score(mean_compound: float) -> int:
-    """Mermaid journey score 1–5 from mean VADER compound (CODEBOOK.md)."""
-    return max(1, min(5, round(3 + 2 * mean_compound)))
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def net_sentiment(rows: list[dict[str, Any]]) -> float:
+    """Share of positive minus share of negative statements (mixed counts half), in [-1, 1].
+
+    Mean VADER compound hovers near 0 for every stage of real feedback (praise and
+    complaints cancel out, and CX words like "cancel" score 0), so the curve uses the
+    final sentiment labels, which also weigh cues and pain points.
+    """
+    if not rows:
+        return 0.0
+    positive = sum(r["sentiment"] == "positive" for r in rows)
+    negative = sum(r["sentiment"] == "negative" for r in rows) + 0.5 * sum(r["sentiment"] == "mixed" for r in rows)
+    return (positive - negative) / len(rows)
+
+
+def emotion_score(net: float) -> int:
+    """Mermaid journey score 1–5 (above 3 a smile, below a frown): clamp(round(3 + 2 × net))."""
+    return max(1, min(5, round(3 + 2 * net)))
 
 
 def _stage_rows(db: Database, stage: str, flt: StatementFilter | None) -> list[dict[str, Any]]:
@@ -52,12 +70,15 @@ def _overview_block(db: Database, overview: dict[str, Any], codebook: Codebook) 
 
 
 def _curve(stats: list[tuple[str, str, list[dict]]]) -> list[str]:
-    lines = ["## Emotion curve", "", "```mermaid", "journey", "    title Customer sentiment by stage"]
+    lines = ["## Emotion curve", "",
+             "Score per stage from 1 to 5: 3 + 2 × (share of positive − share of negative statements); "
+             "above 3 customers are mostly pleased, below 3 mostly unhappy.", "",
+             "```mermaid", "journey", "    title Customer sentiment by stage"]
     for stage_id, label, rows in stats:
         if rows:
-            mean = sum(r["sentiment_score"] or 0 for r in rows) / len(rows)
+            score = emotion_score(net_sentiment(rows))
             lines.append(f"    section {mermaid_label(label)}")
-            lines.append(f"      {mermaid_label(label)} ({len(rows)} statements): {emotion_score(mean)}: Customers")
+            lines.append(f"      {mermaid_label(label)} ({len(rows)} statements): {score}: Customers")
     lines += ["```", ""]
     return lines
 
@@ -66,16 +87,20 @@ def _summary_table(stats: list[tuple[str, str, list[dict]]], participants: int) 
     rows = []
     for stage_id, label, stage_rows in stats:
         if not stage_rows:
-            rows.append([label, 0, f"0 of {participants}", "—", "—", "no evidence"])
+            rows.append([label, 0, f"0 of {participants}", "—", "—", "—", "no evidence"])
             continue
         people = {r["participant_id"] for r in stage_rows}
         mean = sum(r["sentiment_score"] or 0 for r in stage_rows) / len(stage_rows)
         emotions = Counter(e for r in stage_rows for e in r["emotions"])
         pains = sum(r["pain"] for r in stage_rows)
-        rows.append([label, len(stage_rows), share(len(people), participants), f"{mean:+.2f}",
-                     emotions.most_common(1)[0][0] if emotions else "—", share(pains, len(stage_rows))])
-    return ["## Stages at a glance", "",
-            table(["Stage", "Statements", "Participants", "Avg sentiment", "Top emotion", "Pain points"], rows), ""]
+        positive = sum(r["sentiment"] == "positive" for r in stage_rows)
+        negative = sum(r["sentiment"] in ("negative", "mixed") for r in stage_rows)
+        rows.append([label, len(stage_rows), share(len(people), participants), f"{positive} / {negative}",
+                     f"{mean:+.2f}", emotions.most_common(1)[0][0] if emotions else "—",
+                     share(pains, len(stage_rows))])
+    headers = ["Stage", "Statements", "Participants", "Positive / negative", "Mean VADER", "Top emotion",
+               "Pain points"]
+    return ["## Stages at a glance", "", table(headers, rows), ""]
 
 
 def _stage_section(codebook: Codebook, stage_id: str, label: str, rows: list[dict], participants: int,
@@ -118,7 +143,7 @@ def _stage_section(codebook: Codebook, stage_id: str, label: str, rows: list[dic
         for category, group in ranked[:TOP_PAINS]:
             who = {r["participant_id"] for r in group}
             name = codebook.label("pain_category", category) if category != "uncategorised" else "Uncategorised"
-            lines += [f"**{escape_inline(name)}**: {len(group)} statements from {share(len(who), participants)} participants", ""]
+            lines += [f"**{escape_inline(name)}**: {plural(len(group), 'statement')} from {share(len(who), participants)} participants", ""]
             for row in representative(group, QUOTES_PER_PAIN):
                 lines += [quote(display_text(row["text"], redact), cite(row, pseudonymise)), ""]
         if len(ranked) > TOP_PAINS:

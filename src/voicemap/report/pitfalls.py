@@ -197,5 +197,5 @@ def stage_issue_line(index: dict[int, Issue], rows: list[dict[str, Any]], limit:
         return []
     ranked = sorted(here.values(), key=lambda pair: (-len(pair[1]), pair[0].cluster_id))[:limit]
     links = ", ".join(f"[{escape_inline(issue.label, line_start=False)}]({href}#{issue_anchor(issue.cluster_id)}) "
-                      f"({len(people)} participants here)" for issue, people in ranked)
+                      f"({len(people)} participant{'' if len(people) == 1 else 's'} here)" for issue, people in ranked)
     return [f"**Recurring issues here:** {links}", ""]
