@@ -52,6 +52,41 @@ def machine_info() -> dict:
             "os": f"{platform.system()} {platform.release()}", "spacy": spacy.__version__, "thinc": thinc.__version__}
 
 
+class OtherLoad:
+    """How much of the machine other processes used while the benchmark ran (Linux /proc/stat)."""
+
+    def __init__(self):
+        self.share: float | None = None
+
+    @staticmethod
+    def _jiffies() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)
+        return sum(values[:8]) - idle, sum(values[:8])
+
+    @staticmethod
+    def _ours() -> float:
+        import resource
+
+        me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+    def __enter__(self) -> "OtherLoad":
+        try:
+            self._start = (*self._jiffies(), self._ours())
+        except (OSError, ValueError, ImportError):
+            self._start = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._start is None:
+            return
+        (busy, total), ours = self._jiffies(), self._ours()
+        ticks = os.sysconf("SC_CLK_TCK")
+        others = (busy - self._start[0]) / ticks - (ours - self._start[2])
+        self.share = max(0.0, others / ((total - self._start[1]) / ticks))
+
+
 # --- memory -------------------------------------------------------------------------------
 def _rss_mb(pid: int) -> float:
     try:

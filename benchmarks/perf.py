@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     nlp, info = measure.bare_nlp()
     whole = measure.whole_nlp()
     source = (lambda n: corpus.read_statements(args.corpus, n)) if args.corpus else corpus.statements
-    with tempfile.TemporaryDirectory(prefix="voicemap-perf-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="voicemap-perf-") as tmp, measure.OtherLoad() as other_load:
         workdir = Path(tmp)
         rows = [measure_size(n, source(n), nlp, whole, workers, workdir, args.repeat) for n in sizes]
         largest = max(rows, key=lambda r: r["n"])
@@ -150,8 +150,9 @@ def main(argv: list[str] | None = None) -> None:
         sample_csv = corpus.write_survey_csv(workdir / "sample.csv", sample)
         costs = (breakdown.component_costs(sample), breakdown.import_step_costs(sample_csv, workdir / "steps.db"))
     text = report.render(machine=machine, info=info, workers=workers, rows=rows, interactive=interactive,
-                         pipelines=pipelines, gemm=gemm, costs=costs, corpus_note=str(args.corpus or "generated (corpus.py)"),
-                         repeat=args.repeat, today=date.today().isoformat(),
+                         pipelines=pipelines, gemm=gemm, costs=costs,
+                         corpus_note=str(args.corpus or "generated (corpus.py)"), repeat=args.repeat,
+                         today=date.today().isoformat(), other_load=other_load.share,
                          minutes=(time.perf_counter() - started) / 60)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")

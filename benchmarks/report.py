@@ -11,6 +11,27 @@ CLUSTER_TARGET_S = 30
 TUI_TARGET_S = 1
 
 
+HOW = """## How the import is built for scale
+
+- **Both cores** (`nlp/parallel.py`): big files (≥ 4,000 statements) are tagged by a pool of spawned worker
+  processes, each building its own tagger once and returning only the small `Tags` rows, in input order; the pool
+  starts while the file is still being segmented and serves every later file of the import. Small files stay in
+  the calling process, where the tagger is already loaded. spaCy's own `n_process` ships whole Docs back to the
+  parent and is measured above for comparison. `VOICEMAP_WORKERS` overrides the number of workers (1 = in-process).
+- **Streaming, one transaction** (`importer.py`, `store/write.py`): tags are written a batch at a time to TEMP
+  staging tables as they arrive, then copied into the study with a few set-based INSERTs inside the file's single
+  transaction. Memory does not hold the file's rows, the study's write lock is held only for the copy (seconds,
+  not the minutes of tagging), and a failure or cancel at any point leaves nothing of the file.
+- **Lean pipeline** (`nlp/model.py`): NER is not loaded (tagging never reads it; redaction loads it on its own);
+  the parser stays, because negation scope and customer actions read it (see *Choosing the pipeline*). The model's
+  attribute ruler finds its matches by table look-up (`nlp/attribute_rules.py`, same matches as spaCy's Matcher),
+  and thinc's matrix products run on NumPy's BLAS with one thread (`VOICEMAP_GEMM=blis` switches back).
+- **Interactive reads** (`store/query.py`, migration `004_performance_indexes`): counts join only the tables their
+  filter reads, a page picks its 50 ids before joining, source and participant filters go through indexed
+  look-ups, and pain-point pages come out of an index in id order.
+"""
+
+
 def _n(value: float) -> str:
     return f"{value:,.0f}"
 
@@ -146,7 +167,7 @@ def _costs(costs: tuple[list, list]) -> list[str]:
 
 def render(machine: dict, info, workers: int, rows: list[dict], interactive: dict | None, pipelines: list[dict] | None,
            gemm: dict | None, costs: tuple[list, list] | None, corpus_note: str, repeat: int, today: str,
-           minutes: float) -> str:
+           minutes: float, other_load: float | None = None) -> str:
     lines = ["# Performance", "",
              f"Measured on {today} by `benchmarks/perf.py` in one run of {minutes:.0f} minutes "
              f"(`/tmp/venv/bin/python benchmarks/perf.py --sizes {','.join(str(r['n']) for r in rows)}`).", "",
@@ -155,7 +176,9 @@ def render(machine: dict, info, workers: int, rows: list[dict], interactive: dic
              f"model {info.name} {info.version}, pipeline `{info.pipeline}` ({', '.join(info.components)}), "
              f"gemm {info.gemm}; {workers} worker processes.",
              f"- Corpus: {corpus_note}: survey answers of 8–30 words, one statement each; every timing is the "
-             f"fastest of {repeat} run(s). The machine is shared, so differences under ~10% are noise.", "",
+             f"fastest of {repeat} run(s). The machine is shared, so differences under ~10% are noise"
+             + (f"; other processes used {other_load:.0%} of its CPU during this run." if other_load is not None
+                else "."), "",
              "## Targets", ""]
     lines += _targets(rows, interactive)
     lines += ["", "## Import throughput (statements/s)", "",
@@ -176,6 +199,7 @@ def render(machine: dict, info, workers: int, rows: list[dict], interactive: dic
                   "throughput is about 2 cores ÷ the total.", ""] + _costs(costs)
     if interactive:
         lines += ["", "## Interactive speed", ""] + _interactive(interactive)
+    lines += ["", HOW.rstrip()]
     if pipelines:
         lines += ["", "## Choosing the pipeline", "",
                   "Each configuration builds the same tagger with `VOICEMAP_PIPELINE`; speeds are statements/s in one "

@@ -184,3 +184,39 @@ def test_first_open_of_a_new_or_old_database_by_several_at_once(tmp_path):
         db = open_db(path)
         assert database_problems(db) == []
         assert len(list(tmp_path.glob(f"{name}.*.bak"))) == (1 if start else 0)
+
+
+async def test_the_app_itself_sees_a_teammates_import(tmp_path, tagger, codebook):
+    """The real app, open on a study, answers from what a concurrent `voicemap import` added."""
+    import asyncio
+
+    from voicemap.assistant import Assistant
+    from voicemap.tui.app import make_app
+
+    path = seeded_db(tmp_path, tagger, INTERVIEWS[:1])
+    app = make_app(path, tagger_factory=lambda cb: tagger)
+
+    async def ask(pilot, question: str) -> str:
+        chat = pilot.app.chat
+        chat.input.focus()
+        chat.input.value = question
+        before = len(chat.answers())
+        await pilot.press("enter")
+        for _ in range(1000):
+            if len(chat.answers()) > before and chat.answers()[-1].source:
+                break
+            await pilot.pause(0.02)
+        await pilot.app.workers.wait_for_complete()
+        return chat.answers()[-1].source
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        before = await ask(pilot, "overview")
+        writer = voicemap(path, "import", *map(str, INTERVIEWS[1:3]))
+        while writer.poll() is None:  # keep using the app while the import runs
+            await ask(pilot, "top issues")
+            await asyncio.sleep(0.05)
+        finish(writer)
+        after = await ask(pilot, "overview")
+    expected = Assistant(open_db(path), codebook).ask("overview").markdown
+    assert after == expected and after != before

@@ -30,7 +30,7 @@ from voicemap.settings import limits
 SUFFIXES = sorted(SUPPORTED_SUFFIXES | {".docx"})  # .docx: a reader may not exist yet; then it must refuse cleanly
 PER_FILE_SECONDS = 20  # a generous wall clock on a shared 2-core machine; a hang blows far past it
 CONTROL_CHARS = {chr(c) for c in range(32) if chr(c) not in "\t\n"} | {"\x7f"}
-HYPOTHESIS = settings(max_examples=60, deadline=None, database=None,
+HYPOTHESIS = settings(max_examples=100, deadline=None, database=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

@@ -332,7 +332,6 @@ async def test_customer_text_is_never_markup(tmp_path, codebook, tagger):
 async def test_layout_guards(small_app, size):
     async with small_app.run_test(size=size) as pilot:
         await settle(pilot)
-        screen = pilot.app.screen
         width, height = size
         tabs = pilot.app.query_one("#tabs")
         ask_input = pilot.app.chat.input

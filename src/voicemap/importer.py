@@ -68,6 +68,9 @@ def _stage_tagged(staged: StagedSource, source: Source, tagger, progress: Progre
     """
     name = Path(source.path).name
     customer = [u.text if u.is_customer else "" for u in source.utterances]
+    prepare = getattr(tagger, "prepare", None)
+    if prepare:  # at least one statement per answer: big files start the workers while we segment
+        prepare(sum(1 for text in customer if text))
     groups = list(split_statements(customer))
     texts = [s.text for group in groups for s in group]
     if progress:

@@ -93,24 +93,29 @@ def _top(counter, codebook: Codebook | None = None, dimension: str | None = None
     return text + (f", others {rest}" if rest else "")
 
 
+def compact_lines(lines: list[str]) -> str:
+    """Lines as one paragraph with hard breaks: reads like a list, renders as one block (fast in the app)."""
+    return "\\\n".join(lines)
+
+
 def profile(summary: Summary, codebook: Codebook, scope: Scope) -> list[str]:
-    """The figures that describe a set of statements, one bullet each."""
+    """The figures that describe a set of statements, one line each."""
     lines = []
     if summary.sentiment:
         order = ("negative", "mixed", "neutral", "positive")
         parts = [f"{summary.sentiment[s]} {s}" for s in order if summary.sentiment.get(s)]
         mean = f" (mean {summary.mean_sentiment:+.2f})" if summary.mean_sentiment is not None else ""
-        lines.append(f"- **Sentiment:** {' · '.join(parts)}{mean}")
-    lines.append(f"- **Emotions:** {_top(summary.emotions, codebook, 'emotion')}")
+        lines.append(f"**Sentiment:** {' · '.join(parts)}{mean}")
+    lines.append(f"**Emotions:** {_top(summary.emotions, codebook, 'emotion')}")
     if scope.pain is None or summary.pain_categories:
-        lines.append(f"- **Pain points:** {share(summary.pain, summary.statements)}"
+        lines.append(f"**Pain points:** {share(summary.pain, summary.statements)}"
                      + (f": {_top(summary.pain_categories, codebook, 'pain_category')}" if summary.pain_categories else ""))
     if "stage" not in scope.codes and summary.stages:
-        lines.append(f"- **Stages:** {_top(summary.stages, codebook, 'stage')}")
+        lines.append(f"**Stages:** {_top(summary.stages, codebook, 'stage')}")
     if "touchpoint" not in scope.codes and summary.touchpoints:
-        lines.append(f"- **Touchpoints:** {_top(summary.touchpoints, codebook, 'touchpoint')}")
-    lines.append(f"- **Sources:** {_top(summary.source_kinds)}")
-    return lines
+        lines.append(f"**Touchpoints:** {_top(summary.touchpoints, codebook, 'touchpoint')}")
+    lines.append(f"**Sources:** {_top(summary.source_kinds)}")
+    return [compact_lines(lines)]
 
 
 def quote_lines(rows: list[dict[str, Any]]) -> list[str]:
@@ -271,12 +276,12 @@ def answer_overview(db: Database, codebook: Codebook) -> Answer:
     flt = StatementFilter()
     summary = summarize(db, flt)
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(overview["source_kinds"].items())) or "none"
-    lines = ["### The study at a glance", "",
-             f"- **Sources:** {overview['sources']} ({escape_inline(kinds)})",
-             f"- **Participants:** {overview['participants']}",
-             f"- **Statements:** {overview['statements']}, {share(overview['pain_statements'], overview['statements'])} "
+    lines = ["### The study at a glance", "", compact_lines([
+             f"**Sources:** {overview['sources']} ({escape_inline(kinds)})",
+             f"**Participants:** {overview['participants']}",
+             f"**Statements:** {overview['statements']}, {share(overview['pain_statements'], overview['statements'])} "
              f"pain points",
-             f"- **Coded by a researcher:** {overview['human_coded']} statements", ""]
+             f"**Coded by a researcher:** {overview['human_coded']} statements"]), ""]
     if summary.statements:
         rows = [[s.label, summary.stages.get(s.id, 0)] for s in codebook.stages]
         lines += [table(["Stage", "Statements"], rows), ""]

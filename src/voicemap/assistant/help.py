@@ -8,6 +8,7 @@ sees "pain points in referral", not a shopping example that would not work there
 from __future__ import annotations
 
 from voicemap.assistant.actions import ACTIONS
+from voicemap.assistant.answers import compact_lines
 from voicemap.assistant.catalog import Catalog
 from voicemap.assistant.lexicon import STOP_WORDS, words_of
 from voicemap.codebook import Codebook
@@ -55,10 +56,10 @@ def help_answer(codebook: Codebook, catalog: Catalog | None = None, question: st
     lines += ["**Ask about the statements** in plain words; I match the codebook's stages, touchpoints, emotions "
               "and pain categories (labels and cue phrases), participants and metadata, and search the text for "
               "the rest. For example:", ""]
-    lines += [f"- `{example}`" for example in example_questions(codebook, catalog)]
+    lines += [compact_lines([f"· `{example}`" for example in example_questions(codebook, catalog)])]
     lines += ["", "**Filters** can also be typed exactly: `stage:" + codebook.stages[0].id + "`, `touchpoint:"
               + codebook.touchpoints[0].id + "`, `pain:yes`, `sentiment:negative`, `participant:P01`, `segment=…`.",
               "", "**Commands:**", ""]
-    lines += [f"- `{spec.usage}`: {spec.help}" for spec in ACTIONS]
+    lines += [compact_lines([f"· `{spec.usage}`: {spec.help}" for spec in ACTIONS])]
     lines += ["", "Stages in this codebook: " + ", ".join(escape_inline(s.label) for s in codebook.stages) + "."]
     return "\n".join(lines) + "\n"

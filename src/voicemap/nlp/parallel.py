@@ -108,6 +108,11 @@ def _start_worker(recipe: TaggerRecipe) -> None:
         _worker["error"] = f"{type(exc).__name__}: {exc}"
 
 
+def _ready() -> bool:
+    """A no-op task: submitting one per worker makes the pool start (and load) them all now."""
+    return "error" not in _worker
+
+
 def _tag_chunk(texts: list[str], batch_size: int) -> tuple[str | None, str | None, list[Tags]]:
     if "error" in _worker:
         return None, _worker["error"], []
@@ -165,6 +170,16 @@ class ParallelTagger:
     def uses_workers(self, count: int) -> bool:
         """Whether `count` statements would go to the worker processes."""
         return self.disabled is None and count >= self.min_parallel
+
+    def prepare(self, expected: int) -> None:
+        """Start the workers now if about `expected` statements are coming: they load while the caller segments."""
+        if self.uses_workers(expected) and self._pool is None and self._ensure_pool() is not None:
+            try:
+                with _main_module_hidden():
+                    for _ in range(self.workers):
+                        self._pool.submit(_ready)
+            except (OSError, RuntimeError) as exc:
+                self._disable(f"could not start worker processes ({exc})")
 
     def tag_texts(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Tags]:
         texts = texts if isinstance(texts, Sequence) else list(texts)

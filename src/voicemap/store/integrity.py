@@ -74,7 +74,8 @@ def voicemap_problems(db: Database) -> list[str]:
         try:
             db.execute("insert into statements_fts(statements_fts, rank) values ('integrity-check', 1)")
         except sqlite3.DatabaseError as exc:
-            problems.append(f"the search index does not match the statements ({exc})")
+            if "readonly" not in str(exc):  # a write-protected file cannot run FTS5's check; the rest still counts
+                problems.append(f"the search index does not match the statements ({exc})")
     return problems[:SHOWN_PROBLEMS]
 
 
