@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_feedback"
 BUDGET = float(os.environ.get("VOICEMAP_KILL_TEST_SECONDS", "45"))
 LANES = 2
-MIN_KILLS_PER_LANE = {"import": 3, "retag": 2, "cluster": 2}  # however slow the machine, per lane
+MIN_KILLS_PER_LANE = {"import": 2, "retag": 2, "cluster": 2}  # however slow the machine, per lane
 PROCESS_TIMEOUT = 300
 SEED = int(os.environ.get("VOICEMAP_KILL_TEST_SEED", str(random.SystemRandom().randrange(10**6))))
 

@@ -12,12 +12,14 @@ import sqlite3
 
 import pytest
 from rich.text import Text
+from textual.widgets import Input
 
 from study_builder import build_study
 from voicemap.assistant import Assistant
 from voicemap.store import open_db
 from voicemap.tui.app import make_app
 from voicemap.tui.jobs import WorkFinished, WorkProgress
+from voicemap.tui.pickers import PathPrompt
 
 SIZE = (120, 36)
 
@@ -276,8 +278,11 @@ async def test_preview_shows_the_journey_map_and_writes_it(small_app, small_path
         headings = [h.plain for h in preview.query("MarkdownH2").results() if hasattr(h, "plain")] or [
             str(h.render()) for h in preview.query("MarkdownH2")]
         assert any(codebook.stages[0].label in h for h in headings)
-        await ask(pilot, f"map {out}")
-        await settle(pilot)
+        await pilot.press("f9")  # write it: a prompt with a default name, then the job
+        await until(pilot, lambda: isinstance(pilot.app.screen, PathPrompt))
+        pilot.app.screen.query_one(Input).value = str(out)
+        await pilot.press("enter")
+        await until(pilot, out.exists)
     assert out.read_text(encoding="utf-8") == shown
 
 

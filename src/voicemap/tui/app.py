@@ -23,6 +23,7 @@ from textual.widgets import Footer, Label, ProgressBar, Static, TabbedContent, T
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from voicemap.codebook import load_codebook
+from voicemap.report.markdown import strip_control
 from voicemap.tui.actions import ActionsMixin
 from voicemap.tui.chat import ChatView
 from voicemap.tui.coding import CodingView
@@ -93,6 +94,11 @@ class VoicemapApp(ActionsMixin, JobsMixin, App):
         self.tagger_status = "tagger: loading…" if load_tagger else "tagger: not loaded"
         self._lexicon = None
         self._lexicon_lock = threading.Lock()
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Notifications carry file names and error text: shown literally, never as markup."""
+        super().notify(strip_control(message), title=title, severity=severity, timeout=timeout, markup=markup)
 
     # -- layout and start-up ---------------------------------------------------------------------
 
@@ -349,10 +355,17 @@ def make_app(db_path: str | Path, codebook_path: str | None = None, tagger_facto
 
 def run_app(db_path: str | Path, codebook_path: str | None = None) -> None:
     """Open the app (called by `voicemap` with no command); a bad codebook is one line, not a traceback."""
+    import sqlite3
+
     from voicemap.codebook import CodebookError
 
     try:
         app = make_app(db_path, codebook_path)
+        if Path(db_path).exists():  # a cheap check with the standard library, before the screen is taken
+            with sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True) as conn:
+                conn.execute("pragma schema_version").fetchone()
     except CodebookError as exc:
         raise SystemExit(f"error: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise SystemExit(f"error: {db_path}: not a voicemap database ({exc})") from None
     app.run()
