@@ -1,11 +1,11 @@
 """The voicemap app: chat, coding, agreement and preview over one study database.
 
-It must paint in well under a second, so at start it only reads the codebook: the
-core (sqlite-utils pulls in numpy) is imported inside methods that run after the
-first paint, the database opens then, and the tagger (spaCy) loads in a background
-worker, the status line saying when it is ready. Everything the
-app shows comes from the Textual-free core; everything slow runs in workers.
-`make_app` builds it for the CLI and the tests alike.
+It must paint in under a second, so at start it only reads the codebook: the core
+(sqlite-utils pulls in numpy) is imported inside methods that run after the first
+paint, the database opens then, and the tagger (spaCy) loads in a background worker,
+the status line saying when it is ready. Everything the app shows comes from the
+Textual-free core; everything slow runs in workers. `make_app` builds the app for the
+CLI and the tests alike.
 """
 
 from __future__ import annotations
@@ -362,8 +362,11 @@ def run_app(db_path: str | Path, codebook_path: str | None = None) -> None:
     try:
         app = make_app(db_path, codebook_path)
         if Path(db_path).exists():  # a cheap check with the standard library, before the screen is taken
-            with sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True) as conn:
+            conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+            try:
                 conn.execute("pragma schema_version").fetchone()
+            finally:
+                conn.close()
     except CodebookError as exc:
         raise SystemExit(f"error: {exc}") from None
     except sqlite3.DatabaseError as exc:
