@@ -290,3 +290,16 @@ def test_top_issues_use_persisted_clusters_when_there_are_some(sample_db, codebo
     cluster_id = issues[0].cluster_id
     scoped = Assistant(db, codebook).ask(f"cluster:{cluster_id}")
     assert scoped.count == len(issues[0].rows)
+
+
+def test_cli_ask_prints_the_same_answer(sample_db, codebook):
+    from click.testing import CliRunner
+
+    from voicemap.cli import main
+
+    path = sample_db.execute("pragma database_list").fetchone()[2]
+    result = CliRunner().invoke(main, ["--db", path, "ask", "pain", "points", "in", "onboarding"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == Assistant(sample_db, codebook).ask("pain points in onboarding").markdown.strip()
+    command = CliRunner().invoke(main, ["--db", path, "ask", "retag"])
+    assert command.exit_code != 0 and "is a command" in command.output

@@ -48,6 +48,7 @@ def ask_command(context: Context, question: tuple[str, ...]) -> None:
 
     answer = Assistant(context.open_db(), context.codebook()).ask(" ".join(question))
     if answer.action is not None:
-        raise click.ClickException(f"`{answer.action.name}` is a command: run `voicemap {answer.action.name}` "
-                                   "or use it in the app")
+        where = ("in the app (run `voicemap`)" if answer.action.name in ("agreement", "browse")
+                 else f"as `voicemap {answer.action.name}` or in the app")
+        raise click.ClickException(f"`{answer.action.name}` is a command, not a question: use it {where}")
     click.echo(answer.markdown)
