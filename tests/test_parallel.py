@@ -140,9 +140,9 @@ def test_a_failure_mid_file_rolls_the_whole_file_back(tmp_path, blank_tagger, bi
         return original(*args, **kwargs)
 
     monkeypatch.setattr(write, "tag_rows", failing)
-    with pytest.raises(sqlite3.OperationalError):
-        import_paths(db, [big_survey], ReadOptions(kind="survey", text_columns=["answer"]), tagger=blank_tagger,
-                     workers=2)
+    report = import_paths(db, [big_survey], ReadOptions(kind="survey", text_columns=["answer"]),
+                          tagger=blank_tagger, workers=2)
+    assert report.files[0].status == "failed" and "disk I/O error (simulated)" in report.files[0].error
     assert calls["n"] == ROWS // 2  # it failed part-way through the file
     assert _counts(db) == before  # the earlier source is intact, nothing of the failed file is left
     assert not db.execute("select name from sqlite_temp_master where type = 'table'").fetchall()

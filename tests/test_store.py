@@ -108,8 +108,10 @@ def test_error_inside_transaction_rolls_back_whole_file(tmp_path, tagger, interv
         return original(*args, **kwargs)
 
     monkeypatch.setattr(write, "tag_rows", failing)
-    with pytest.raises(sqlite3.OperationalError):
-        import_paths(db, [interview], tagger=tagger)
+    report = import_paths(db, [interview], tagger=tagger)
+    assert report.files[0].status == "failed"
+    assert report.files[0].error.startswith(f"{interview}: could not be imported (OperationalError: disk I/O error")
+    assert "\n" not in report.files[0].error
     for table in ("sources", "statements", "utterances", "tags", "participants"):
         assert db[table].count == 0, table
 

@@ -8,6 +8,8 @@ bar) and a cancel callback is polled between batches, so no front end blocks.
 from __future__ import annotations
 
 import json
+import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,6 +23,7 @@ from voicemap.nlp.segment import split_statements
 from voicemap.store.db import utc_now
 from voicemap.store.write import StagedSource, TaggedStatement, delete_source, file_sha256, find_source_by_hash
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (file name, statements done, statements in file)
 BATCH = 256
 STAGE_BATCH = 512  # statements staged (and a cancel checked) at a time
@@ -161,6 +164,13 @@ def import_file(db: Database, path: Path, options: ReadOptions, tagger, import_i
         result.error = str(exc)
     except ImportCancelled:
         result.status, result.error = "cancelled", f"{path}: import cancelled; nothing from this file was stored"
+    except Exception as exc:  # noqa: BLE001 — one file's surprise must not cost the others, nor show a traceback
+        if os.environ.get("VOICEMAP_DEBUG"):
+            raise
+        log.debug("import of %s failed", path, exc_info=True)
+        detail = " ".join(str(exc).split())[:300]
+        result.error = (f"{path}: could not be imported ({type(exc).__name__}: {detail}); nothing from this file "
+                        "was stored (set VOICEMAP_DEBUG=1 for the traceback)")
     return result
 
 
