@@ -52,6 +52,11 @@ def _needs_tagger(token: dict) -> bool:
     return any(key.upper() in ("POS", "TAG", "MORPH", "DEP") for key in token)
 
 
+def _lemmas_as_words(pattern: list[dict]) -> list[dict]:
+    """Without a lemmatizer, a LEMMA test can only match the base form as written."""
+    return [{("LOWER" if key.upper() == "LEMMA" else key): value for key, value in token.items()} for token in pattern]
+
+
 class CueMatcher:
     """Marks codebook cues as labelled spans; negation is read lazily per span."""
 
@@ -63,6 +68,7 @@ class CueMatcher:
         self.untagged_matcher = Matcher(nlp.vocab)
         self.lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self.token_matcher = Matcher(nlp.vocab)
+        self.use_lemmas = "lemmatizer" in nlp.pipe_names
         for label, phrases in _cue_table(self.codebook).items():
             phrases = sorted({p.strip().lower() for p in phrases if p.strip()})
             if not phrases:
@@ -80,9 +86,10 @@ class CueMatcher:
         for label, patterns in labelled_patterns:
             self.token_matcher.add(label, patterns)
             untagged = [p for p in patterns if not any(_needs_tagger(token) for token in p)]
+            if not self.use_lemmas:
+                untagged = [_lemmas_as_words(p) for p in untagged]
             if untagged:
                 self.untagged_matcher.add(label, untagged)
-        self.use_lemmas = any(p in nlp.pipe_names for p in ("lemmatizer",))
 
     def __call__(self, doc: Doc) -> Doc:
         seen: set[tuple[int, int, int]] = set()
