@@ -66,10 +66,7 @@ class OtherLoad:
 
     @staticmethod
     def _ours() -> float:
-        import resource
-
-        me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+        return cpu_seconds()
 
     def __enter__(self) -> "OtherLoad":
         try:
@@ -85,6 +82,24 @@ class OtherLoad:
         ticks = os.sysconf("SC_CLK_TCK")
         others = (busy - self._start[0]) / ticks - (ours - self._start[2])
         self.share = max(0.0, others / ((total - self._start[1]) / ticks))
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and every child it has waited for (workers, import processes)."""
+    import resource
+
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def clock(action) -> tuple[float, float, object]:
+    """(wall seconds, CPU seconds of all our processes, result) of one call.
+
+    CPU time is what other programs on a shared machine cannot inflate much, so ratios
+    of CPU time say what voicemap costs even when the wall clock is noisy."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    result = action()
+    return time.perf_counter() - wall, cpu_seconds() - cpu, result
 
 
 # --- memory -------------------------------------------------------------------------------
@@ -211,11 +226,11 @@ def child_import(csv_path: str, db_path: str, workers: int) -> dict:
     loaded = time.perf_counter() - started
     db = open_db(db_path)
     options = ReadOptions(kind="survey", text_columns=["what_could_we_improve"], id_column="respondent_id")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     report = import_paths(db, [csv_path], options, tagger=tagger, workers=workers)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu  # workers are reaped before it returns
     failed = [f.error for f in report.files if f.status != "imported"]
-    return {"seconds": seconds, "statements": report.statements, "tagger_load": loaded, "failed": failed,
+    return {"seconds": seconds, "cpu": cpu, "statements": report.statements, "tagger_load": loaded, "failed": failed,
             "pipeline": tagger.model_info.pipeline, "components": list(tagger.model_info.components)}
 
 

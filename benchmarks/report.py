@@ -48,9 +48,13 @@ def _targets(rows: list[dict], interactive: dict | None) -> list[str]:
                          f"({_n(row['import_auto'])} vs {_n(row['best_bare'])} statements/s) | {_met(row['ratio'] >= RATIO_TARGET)} |")
     for row in rows:
         if row["n"] >= 10_000:
-            lines.append(f"| (reading the bare pipeline as voicemap's whole `nlp`, cues and VADER included) at {row['n']:,} | "
-                         f"{row['ratio_whole']:.2f} ({_n(row['import_auto'])} vs {_n(row['best_whole'])} statements/s) | "
-                         f"{_met(row['ratio_whole'] >= RATIO_TARGET)} |")
+            lines.append(f"| same, in CPU time (one process; not inflated by other programs) at {row['n']:,} | "
+                         f"{row['cpu_ratio']:.2f} | {_met(row['cpu_ratio'] >= RATIO_TARGET)} |")
+    for row in rows:
+        if row["n"] >= 10_000:
+            lines.append(f"| (reading the bare pipeline as voicemap's whole `nlp`, cues and VADER included) at "
+                         f"{row['n']:,} | {row['ratio_whole']:.2f} wall, {row['cpu_ratio_whole']:.2f} CPU | "
+                         f"{_met(row['cpu_ratio_whole'] >= RATIO_TARGET)} |")
     largest = max(rows, key=lambda r: r["n"])
     lines.append(f"| ≥ {THROUGHPUT_TARGET:,} statements/s end to end ({largest['n']:,}) | {_n(largest['import_auto'])}/s "
                  f"| {_met(largest['import_auto'] >= THROUGHPUT_TARGET)} |")
@@ -62,7 +66,7 @@ def _targets(rows: list[dict], interactive: dict | None) -> list[str]:
         growth = high["peak_total_mb"] - low["peak_total_mb"]
         per_10k = growth / max(1, (high["n"] - low["n"]) / 10_000)
         lines.append(f"| memory flat in N | {_n(low['peak_total_mb'])} MB at {low['n']:,} → {_n(high['peak_total_mb'])} MB "
-                     f"at {high['n']:,} (+{per_10k:,.0f} MB per 10k) | {_met(per_10k < 25)} |")
+                     f"at {high['n']:,} (+{per_10k:,.0f} MB per 10k statements) | {_met(per_10k < 5)} |")
     if interactive:
         questions = [q for q in interactive["queries"] if q[0].startswith("assistant:")]
         if questions:
@@ -92,14 +96,15 @@ def _targets(rows: list[dict], interactive: dict | None) -> list[str]:
 def _throughput(rows: list[dict], workers: int) -> list[str]:
     lines = [f"| statements | bare, 1 process | bare, spaCy n_process={workers} | bare, pool of {workers} | "
              f"whole nlp, 1 process | whole nlp, pool of {workers} | import, 1 process | import, default | "
-             "**ratio** import ÷ best bare | ratio, 1 process | ratio to whole nlp | "
+             "**ratio** import ÷ best bare | ratio, 1 process (CPU) | ratio to whole nlp (CPU) | "
              "peak RSS, all processes (1-process import) | peak RSS, main process |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         default = f"{_n(r['import_auto'])}" + ("" if r["auto_uses_workers"] else " (1 process: below the threshold)")
         lines.append(f"| {r['n']:,} | {_n(r['bare_1'])} | {_n(r['bare_spacy'])} | {_n(r['bare_pool'])} | "
                      f"{_n(r['whole_1'])} | {_n(r['whole_pool'])} | {_n(r['import_1'])} | {default} | "
-                     f"**{r['ratio']:.2f}** | {r['ratio_1']:.2f} | {r['ratio_whole']:.2f} | "
+                     f"**{r['ratio']:.2f}** | {r['ratio_1']:.2f} ({r['cpu_ratio']:.2f}) | "
+                     f"{r['ratio_whole']:.2f} ({r['cpu_ratio_whole']:.2f}) | "
                      f"{_n(r['peak_total_mb'])} MB ({_n(r['peak_single_mb'])} MB) | {_n(r['peak_main_mb'])} MB |")
     return lines
 
@@ -189,7 +194,9 @@ def render(machine: dict, info, workers: int, rows: list[dict], interactive: dic
               f"({rows[-1]['tagger_load']:.1f} s). The **ratio** divides the default import by the fastest bare run. "
               "*Whole nlp* is `nlp.pipe` over voicemap's entire spaCy pipeline (trained components plus cues, VADER "
               "and the tag components), without reading, segmenting, building tags or storing: the ratio to it "
-              "isolates the import's own machinery from the tagger's components.",
+              "isolates the import's own machinery from the tagger's components. Ratios in brackets divide CPU seconds "
+              "(all our processes) instead of wall time: other programs on a shared machine inflate wall time, "
+              "hardly CPU time.",
               ""]
     lines += _throughput(rows, workers)
     if costs:

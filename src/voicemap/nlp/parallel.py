@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 MIN_PARALLEL = 4_000  # statements; below this the workers' start-up costs more than it saves
 CHUNK = 256  # statements per task: small enough to balance the workers and to cancel quickly
 WINDOW_PER_WORKER = 3  # tasks in flight per worker: keeps workers busy without piling up results
-MAX_WORKERS = 3  # each worker holds its own model (~270 MB): three plus the caller stay near 1 GB
+MAX_WORKERS = 2  # each worker holds its own model (~290 MB): two plus the caller stay under 1 GB at 100k
 
 
 def default_workers() -> int:
