@@ -16,6 +16,7 @@ and written to docs/performance.md. Not part of the test run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -123,11 +124,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-interactive", action="store_true", help="skip queries, reports, clustering, TUI")
     parser.add_argument("--output", type=Path, default=HERE.parent / "docs" / "performance.md")
     parser.add_argument("--raw", type=Path, help="also write the raw figures here as JSON")
+    parser.add_argument("--from-raw", type=Path, help="write the report from figures saved with --raw; measure nothing")
     parser.add_argument("--child-import", nargs=3, metavar=("CSV", "DB", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_import:
         csv_path, db_path, workers = args.child_import
         print(json.dumps(measure.child_import(csv_path, db_path, int(workers))))
+        return
+
+    if args.from_raw:
+        write_report(json.loads(args.from_raw.read_text(encoding="utf-8")), args.output)
         return
 
     from voicemap.nlp.parallel import default_workers
@@ -159,19 +165,26 @@ def main(argv: list[str] | None = None) -> None:
         print("where the time goes …", flush=True)
         sample_csv = corpus.write_survey_csv(workdir / "sample.csv", sample)
         costs = (breakdown.component_costs(sample), breakdown.import_step_costs(sample_csv, workdir / "steps.db"))
+    figures = {"machine": machine, "info": dataclasses.asdict(info), "workers": workers, "rows": rows,
+               "interactive": interactive, "pipelines": pipelines, "gemm": gemm, "costs": costs,
+               "corpus_note": str(args.corpus or "generated (corpus.py)"), "repeat": args.repeat,
+               "today": date.today().isoformat(), "other_load": other_load.share,
+               "minutes": (time.perf_counter() - started) / 60}
     if args.raw:
-        raw = {"machine": machine, "rows": rows, "interactive": interactive, "pipelines": pipelines, "gemm": gemm,
-               "costs": costs, "other_load": other_load.share}
-        args.raw.write_text(json.dumps(raw, default=str, indent=1), encoding="utf-8")
-    text = report.render(machine=machine, info=info, workers=workers, rows=rows, interactive=interactive,
-                         pipelines=pipelines, gemm=gemm, costs=costs,
-                         corpus_note=str(args.corpus or "generated (corpus.py)"), repeat=args.repeat,
-                         today=date.today().isoformat(), other_load=other_load.share,
-                         minutes=(time.perf_counter() - started) / 60)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
+        args.raw.write_text(json.dumps(figures, default=str, indent=1), encoding="utf-8")
+    write_report(figures, args.output)
+
+
+def write_report(figures: dict, output: Path) -> None:
+    from voicemap.nlp.model import ModelInfo
+
+    info = figures["info"]
+    figures = {**figures, "info": ModelInfo(**{**info, "components": tuple(info["components"])})}
+    text = report.render(**figures)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
     print(text)
-    print(f"written to {args.output}")
+    print(f"written to {output}")
 
 
 if __name__ == "__main__":
