@@ -117,7 +117,8 @@ def _blank_pipeline() -> Language:
     return nlp
 
 
-def load_language(name: str | None = None, quiet: bool = False, pipeline: str | None = None) -> tuple[Language, ModelInfo]:
+def load_language(name: str | None = None, quiet: bool = False,
+                  pipeline: str | None = None) -> tuple[Language, ModelInfo]:
     """Load the tagging pipeline (default: without NER); warn once when falling back to blank."""
     name = name or resolve_model_name()
     pipeline = pipeline or pipeline_setting()

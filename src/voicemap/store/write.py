@@ -128,9 +128,10 @@ class StagedSource:
         for utterance, group in items:
             local_utterance = self.utterances
             self.utterances += 1
+            label = participant_label(self.source, utterance) if utterance.is_customer else None
             utterances.append({
-                "local_id": local_utterance, "label": participant_label(self.source, utterance) if utterance.is_customer else None,
-                "speaker": utterance.speaker, "is_customer": int(utterance.is_customer), "text": utterance.text,
+                "local_id": local_utterance, "label": label, "speaker": utterance.speaker,
+                "is_customer": int(utterance.is_customer), "text": utterance.text,
                 "location": utterance.location, "line": utterance.line, "timestamp": utterance.timestamp,
                 "row_id": utterance.row_id, "rating": utterance.rating, "date": utterance.date,
                 "question": utterance.question, "metadata": json.dumps(utterance.metadata, ensure_ascii=False),
@@ -202,9 +203,10 @@ class StagedSource:
         db = self.db
         statement_base = db.execute("select coalesce(max(id), 0) from statements").fetchone()[0]
         extra = [c for c in self._columns["statements"] if c not in ("local_id", "local_utterance")]
+        into, values = ", ".join(f"[{c}]" for c in extra), ", ".join(f"s.[{c}]" for c in extra)
         db.execute(f"""
-            insert into statements (id, source_id, utterance_id, participant_id, idx, {", ".join(f"[{c}]" for c in extra)})
-            select ? + s.local_id + 1, ?, u.id, u.participant_id, s.local_id, {", ".join(f"s.[{c}]" for c in extra)}
+            insert into statements (id, source_id, utterance_id, participant_id, idx, {into})
+            select ? + s.local_id + 1, ?, u.id, u.participant_id, s.local_id, {values}
             from temp.{self.prefix}statements s join utterances u on u.id = ? + s.local_utterance + 1
             order by s.local_id""", [statement_base, source_id, utterance_base])
         if "tags" in self._columns:
