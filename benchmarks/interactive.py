@@ -89,7 +89,12 @@ def pain_only_copy(source_db: Path, target: Path, pain_statements: int) -> int:
     with connection:
         keep = "select id from statements where pain = 1 order by id limit ?"
         doomed = f"select id from statements where pain = 1 and id not in ({keep})"
-        connection.execute(f"delete from tags where statement_id in ({doomed})", [pain_statements])
+        # every table that points at a statement (tags, metadata, ...), so no orphan rows are left
+        tables = [name for (name,) in connection.execute("select name from sqlite_master where type = 'table'")
+                  if name != "statements" and "statement_id" in
+                  {column[1] for column in connection.execute(f"pragma table_info([{name}])")}]
+        for table in tables:
+            connection.execute(f"delete from [{table}] where statement_id in ({doomed})", [pain_statements])
         connection.execute(f"delete from statements where id in ({doomed})", [pain_statements])
     count = connection.execute("select count(*) from statements where pain = 1").fetchone()[0]
     connection.close()

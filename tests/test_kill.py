@@ -337,7 +337,8 @@ def test_sigkill_during_import_retag_and_cluster_loses_nothing(study):
 
     for command in commands[1:]:
         # later commands start from the clean, fully imported study; a first clean run times them
-        args = [command] + (["--min-size", "2"] if command == "cluster" else [])
+        # retag --all: a plain retag of an unchanged codebook has nothing to do, and the lane must kill real writes
+        args = [command] + {"cluster": ["--min-size", "2"], "retag": ["--all"]}.get(command, [])
         base = work / f"clean-{command}.db"
         backup_database(clean, base)
         timing = run_to_end(base, *args)

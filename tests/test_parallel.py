@@ -32,6 +32,7 @@ def sample_texts(sample_dir):
 def workers(tagger):
     """One pool for the module: two spawned workers, used for any input size."""
     with ParallelTagger(tagger, workers=2, min_parallel=0, chunk_size=16) as pool:
+        assert pool.wait_ready(120)  # else this process tags what comes before the workers have loaded
         yield pool
 
 
@@ -64,7 +65,8 @@ def test_workers_give_the_same_tags_in_the_same_order(tagger, workers, sample_te
     in_process = list(tagger.tag_texts(sample_texts))
     # The same texts again in reverse: each statement's tags must not depend on its batch or its worker.
     spread = list(workers.tag_texts(sample_texts + sample_texts[::-1]))
-    assert workers.disabled is None, workers.disabled  # the workers really ran
+    assert workers.disabled is None, workers.disabled
+    assert workers.tagged_in_workers > len(sample_texts)  # the workers really ran
     assert spread == in_process + in_process[::-1]
 
 

@@ -213,3 +213,51 @@ def test_cli_report_clusters_when_needed_and_writes_html(tmp_path):
     assert text.startswith("# Recurring issues and journey pitfalls") and "### 1. " in text
     html = runner.invoke(main, ["--db", str(db_path), "report", "--format", "html", "--rank", "impact"]).output
     assert html.startswith("<!DOCTYPE html>") and "<h1>Recurring issues and journey pitfalls</h1>" in html
+
+
+def _interviews(db) -> None:
+    """Two interviewees who loop back twice each, the same loops in opposite order; tied negative emotions."""
+    paths = {"Ana": ["retention", "usage", "advocacy", "onboarding"],
+             "Ben": ["advocacy", "onboarding", "retention", "usage"]}
+    feelings = iter([["confusion"], ["anxiety"], [], ["anxiety"], ["confusion"], [], [], []])
+    build_study(db, [{"text": f"{who} at {stage} {turn}", "speaker": who, "source": "interviews.txt",
+                      "kind": "transcript", "stage": stage, "pain": True, "category": "support",
+                      "touchpoints": ["website", "mobile_app"][: 1 + turn % 2], "emotions": next(feelings)}
+                     for who, path in paths.items() for turn, stage in enumerate(path)])
+
+
+def test_pitfall_ties_go_to_what_the_conversations_show_first(fresh_db, codebook):
+    _interviews(fresh_db)
+    cluster_pain_points(fresh_db, min_size=2)
+    pitfalls = render_pitfalls_report(fresh_db, codebook).split("## Journey-management pitfalls in this data")[1]
+    label = lambda dimension, code: codebook.label(dimension, code)  # noqa: E731
+    assert (f"most often {label('stage', 'retention')} → {label('stage', 'usage')} (2), "
+            f"{label('stage', 'advocacy')} → {label('stage', 'onboarding')} (2))") in pitfalls
+    assert f"{label('emotion', 'confusion')} (2), {label('emotion', 'anxiety')} (2)" in pitfalls
+
+
+def test_issues_read_without_full_rows_have_the_same_figures(sample_copy, codebook):
+    """The report loads only what its figures read, and whole rows for its quotes: same issues either way."""
+    from voicemap.cluster.issues import load_issues, statement_rows
+
+    cluster_pain_points(sample_copy)
+    run, full = load_issues(sample_copy)
+    _, summary = load_issues(sample_copy, full_rows=False)
+    figures = lambda i: (i.cluster_id, i.label, [r["id"] for r in i.rows], i.participants, i.severity,  # noqa: E731
+                         i.priority, i.mean_sentiment, i.counter("stage"), i.counter("touchpoints"),
+                         [(s.score, s.delta) for s in i.impacts])
+    assert [figures(i) for i in full] == [figures(i) for i in summary] and len(full) >= 5
+    quoted = [r["id"] for i in summary for r in i.representatives(4)]
+    rows = statement_rows(sample_copy, quoted)
+    assert [cite(rows[i]) for i in quoted] == [cite(r) for i in full for r in i.representatives(4)]
+
+
+def test_severity_ignores_letter_case_in_any_script():
+    from voicemap.cluster.severity import statement_severity
+
+    for text in ("I gave up and went to the shop", "I GAVE UP and went to the shop", "Ich gab auf. I Gave Up ☹",
+                 "ſo I COULDN'T log in"):
+        assert statement_severity({"text": text, "pain": True}) == 4, text
+    for text in ("They CALLED me back twice", "Délai: the box was LATE"):
+        assert statement_severity({"text": text, "pain": True}) == 3, text
+    assert statement_severity({"text": "The icons look DATED", "pain": True}) == 2

@@ -3,6 +3,11 @@
 This is the one import path: the CLI, the TUI and the evaluation all call
 `import_paths`. Progress goes to a callback (the CLI prints a line, the TUI moves a
 bar) and a cancel callback is polled between batches, so no front end blocks.
+
+A file streams through: the reader hands out utterances, they are segmented, tagged
+and staged a batch at a time, and only the staged rows are copied into the study at
+the end, in the file's one transaction. So memory does not grow with the file, and
+an error anywhere in it, even on its last row, leaves nothing of the file stored.
 """
 
 from __future__ import annotations
@@ -10,14 +15,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlite_utils import Database
 
-from voicemap.domain import Source
-from voicemap.ingest import InputFileError, ReadOptions, iter_input_files, read_path
+from voicemap.domain import Statement, Utterance
+from voicemap.ingest import InputFileError, ReadOptions, SourceStream, iter_input_files, stream_path
 from voicemap.nlp.parallel import ParallelTagger
 from voicemap.nlp.segment import split_statements
 from voicemap.store.db import utc_now
@@ -62,46 +68,92 @@ class ImportReport:
         return sum(f.statements for f in self.files if f.status in ("imported", "replaced"))
 
 
-def _stage_tagged(staged: StagedSource, source: Source, tagger, progress: Progress | None,
-                  cancelled: Callable[[], bool]) -> int:
-    """Segment, tag and stage a source a batch at a time; returns the number of statements.
+def _segmented(stream: SourceStream, counts: dict[str, int]) -> Iterator[tuple[Utterance, list[Statement]]]:
+    """Each utterance as the reader hands it out, with its statements (none for interviewer turns)."""
+    read: deque[Utterance] = deque()  # handed to the segmenter, whose batches read a little ahead
 
-    Tags stream from the tagger (in-process `nlp.pipe`, or worker processes for big
-    files) straight into the staging tables, so memory does not grow with the file.
+    def texts() -> Iterator[str]:
+        for utterance in stream.utterances:
+            read.append(utterance)
+            yield utterance.text if utterance.is_customer else ""
+
+    for group in split_statements(texts()):
+        counts["utterances"] += 1
+        counts["statements"] += len(group)
+        yield read.popleft(), group
+
+
+class _Estimate:
+    """Statements in the file, estimated from how much of it the reader has read; exact at the end."""
+
+    def __init__(self, stream: SourceStream, counts: dict[str, int]):
+        self.stream, self.counts = stream, counts
+
+    def total(self, done: int) -> int:
+        position = self.stream.position()
+        segmented = self.counts["statements"]
+        if position <= 0 or not self.counts["utterances"]:
+            return done
+        return max(done, segmented, round(segmented / position))
+
+
+def _stage_tagged(staged: StagedSource, stream: SourceStream, tagger, progress: Progress | None,
+                  cancelled: Callable[[], bool]) -> tuple[int, int]:
+    """Read, segment, tag and stage a file a batch at a time; returns (utterances, statements).
+
+    Nothing here holds the file: utterances wait only until their statements' tags
+    come back (in input order, from `nlp.pipe` or the worker processes), then go to
+    the staging tables.
     """
-    name = Path(source.path).name
-    customer = [u.text if u.is_customer else "" for u in source.utterances]
-    prepare = getattr(tagger, "prepare", None)
-    if prepare:  # at least one statement per answer: big files start the workers while we segment
-        prepare(sum(1 for text in customer if text))
-    groups = list(split_statements(customer))
-    texts = [s.text for group in groups for s in group]
-    if progress:
-        progress(name, 0, len(texts))
+    name = Path(stream.source.path).name
+    counts = {"utterances": 0, "statements": 0}
+    waiting: deque[tuple[Utterance, list[Statement]]] = deque()
+
+    def texts() -> Iterator[str]:
+        for utterance, group in _segmented(stream, counts):
+            waiting.append((utterance, group))
+            yield from (statement.text for statement in group)
+
+    estimate = _Estimate(stream, counts)
     if cancelled():
         raise ImportCancelled(name)
-    tags = iter(tagger.tag_texts(texts, batch_size=BATCH))
-    batch: list[tuple] = []
+    tags = iter(tagger.tag_texts(texts(), batch_size=BATCH))
+    batch: list[tuple[Utterance, list[TaggedStatement]]] = []
+    tagged: list[TaggedStatement] | None = None  # the statements of the utterance being tagged
+    group: list[Statement] = []
     in_batch = done = 0
     try:
-        for utterance, group in zip(source.utterances, groups):
-            batch.append((utterance, [TaggedStatement(statement, next(tags)) for statement in group]))
-            in_batch += len(group)
-            if in_batch >= STAGE_BATCH:
+        for tag in tags:
+            if tagged is None:
+                if progress and not done and not batch:
+                    progress(name, 0, estimate.total(0))
+                while not waiting[0][1]:  # utterances without statements are staged in order, untagged
+                    batch.append((waiting.popleft()[0], []))
+                utterance, group = waiting.popleft()
+                tagged = []
+                batch.append((utterance, tagged))
+            tagged.append(TaggedStatement(group[len(tagged)], tag))
+            in_batch += 1
+            if len(tagged) < len(group):
+                continue
+            tagged = None
+            if in_batch >= STAGE_BATCH or len(batch) >= STAGE_BATCH:
                 staged.add(batch)
                 done, batch, in_batch = done + in_batch, [], 0
                 if progress:
-                    progress(name, done, len(texts))
+                    progress(name, done, estimate.total(done))
                 if cancelled():
                     raise ImportCancelled(name)
+        batch.extend((utterance, []) for utterance, _ in waiting)  # trailing turns without statements
         staged.add(batch)
     finally:
         close = getattr(tags, "close", None)
         if close:
             close()  # stops worker tasks still queued when we leave early
-    if progress and texts:
-        progress(name, len(texts), len(texts))
-    return len(texts)
+    done += in_batch
+    if progress and done:
+        progress(name, done, done)
+    return counts["utterances"], done
 
 
 def _carry_human_codes(db: Database, old_source_id: int) -> list[dict]:
@@ -115,7 +167,9 @@ def _carry_human_codes(db: Database, old_source_id: int) -> list[dict]:
 def _restore_human_codes(db: Database, source_id: int, codes: list[dict]) -> None:
     from voicemap.store.coding import refresh_effective
 
-    by_text = {r["text"]: r["id"] for r in db.query("select id, text from statements where source_id = ?", [source_id])}
+    wanted = {code["text"] for code in codes}  # only these texts' ids: the new source may have 100,000 statements
+    by_text = {r["text"]: r["id"] for r in db.query("select id, text from statements where source_id = ?", [source_id])
+               if r["text"] in wanted}
     restored = set()
     for code in codes:
         statement_id = by_text.get(code["text"])
@@ -139,13 +193,14 @@ def import_file(db: Database, path: Path, options: ReadOptions, tagger, import_i
             result.status, result.source_id, result.kind = "unchanged", existing["id"], existing["kind"]
             result.warnings.append(f"already imported as source {existing['id']}; skipped")
             return result
-        source = read_path(path, options)
+        stream = stream_path(path, options)
+        source = stream.source
         result.kind, result.encoding = source.kind, source.encoding
         result.detected = source.metadata.get("detected")
-        result.skipped, result.warnings = list(source.skipped), list(source.warnings)
         staged = StagedSource(db, source)
         try:
-            statements = _stage_tagged(staged, source, tagger, progress, cancelled)
+            utterances, statements = _stage_tagged(staged, stream, tagger, progress, cancelled)
+            result.skipped, result.warnings = list(source.skipped), list(source.warnings)  # complete once read
             previous = list(db.query("select id from sources where path = ?", [str(path)]))
             with db.atomic():
                 carried = []
@@ -158,7 +213,7 @@ def import_file(db: Database, path: Path, options: ReadOptions, tagger, import_i
         finally:
             staged.drop()
         result.status = "replaced" if previous else "imported"
-        result.utterances = len(source.utterances)
+        result.utterances = utterances
         result.statements = statements
     except InputFileError as exc:
         result.error = str(exc)

@@ -8,8 +8,9 @@ re-codes the statements nobody has coded where it is confident, with origin "mod
 and a cue saying what it learned from. Human codes are never touched.
 
 The model is plain data: a JSON file beside the project database (vocabulary,
-weights, classes), never a pickle, so it can be read, diffed and deleted. Re-tagging
-puts the rules' tags back; run `voicemap learn` again afterwards.
+weights, classes), never a pickle, so it can be read, diffed and deleted. `voicemap
+retag --all` puts the rules' tags back everywhere (a plain `retag` only where the
+codebook change reaches); run `voicemap learn` again afterwards.
 """
 
 from __future__ import annotations

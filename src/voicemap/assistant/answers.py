@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from sqlite_utils import Database
 
 from voicemap.assistant.actions import Action
 from voicemap.assistant.intents import CODE_FIELDS, Intent, Scope
-from voicemap.assistant.stats import Summary, emotion_valence, sample_rows, summarize, total_participants
+from voicemap.assistant.stats import (COMPARED, QUOTE_POOL, Summary, emotion_valence, full_rows, light_rows,
+                                      summarize, summarize_all, total_participants)
 from voicemap.codebook import Codebook
 from voicemap.report.evidence import display_text, representative
 from voicemap.report.markdown import escape_inline, quote, share, table
@@ -119,6 +120,7 @@ def profile(summary: Summary, codebook: Codebook, scope: Scope) -> list[str]:
 
 
 def quote_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Each row as a cited block quote; rows are full rows (see `stats.full_rows`)."""
     lines = []
     for row in rows:
         lines += [quote(display_text(row["text"]), _citation(row)), ""]
@@ -132,14 +134,13 @@ def _citation(row: dict[str, Any]) -> str:
     return f"{row['source']}, {who}, {row['location']}"
 
 
-def relax(db: Database, scope: Scope, codebook: Codebook) -> tuple[Scope, str] | None:
-    """The closest non-empty scope when nothing matches every filter, with what was given up."""
-    attempts: list[tuple[Scope, str]] = []
+def relaxations(db: Database, scope: Scope, codebook: Codebook) -> Iterator[tuple[Scope, str]]:
+    """Wider scopes to try, closest first, each with what was given up (made as they are tried)."""
     if scope.search and (scope.codes or scope.pain or scope.sentiment):
         wider = copy.deepcopy(scope)
         wider.search = []
-        attempts.append((wider, "No statement also mentions " + ", ".join(f"“{escape_inline(w)}”" for w in scope.search)
-                         + "; showing the statements without that word."))
+        yield (wider, "No statement also mentions " + ", ".join(f"“{escape_inline(w)}”" for w in scope.search)
+               + "; showing the statements without that word.")
     for emotion in scope.codes.get("emotion", []):
         if len(scope.codes) + bool(scope.search) < 2:
             break
@@ -150,56 +151,56 @@ def relax(db: Database, scope: Scope, codebook: Codebook) -> tuple[Scope, str] |
         label = escape_inline(codebook.label("emotion", emotion))
         if negative:
             wider.pain = True
-            attempts.append((wider, f"No statement here expresses {label} explicitly; showing the pain points instead."))
+            yield (wider, f"No statement here expresses {label} explicitly; showing the pain points instead.")
         else:
             wider.sentiment = "positive"
-            attempts.append((wider, f"No statement here expresses {label} explicitly; showing positive statements instead."))
+            yield (wider, f"No statement here expresses {label} explicitly; showing positive statements instead.")
     if scope.sentiment and (scope.codes or scope.search):
         wider = copy.deepcopy(scope)
         wider.sentiment = None
-        attempts.append((wider, f"No {scope.sentiment} statement matches; showing every sentiment."))
+        yield (wider, f"No {scope.sentiment} statement matches; showing every sentiment.")
     for dimension in ("stage", "touchpoint", "pain_category"):
         if dimension in scope.codes and len(scope.codes) > 1:
             wider = copy.deepcopy(scope)
             dropped = wider.codes.pop(dimension)
             wider.matches = [m for m in wider.matches if m.dimension != dimension]
             names = ", ".join(escape_inline(codebook.label(dimension, v)) for v in dropped)
-            attempts.append((wider, f"Nothing matches {DIMENSION_NAMES[dimension]} {names} as well; showing without it."))
-    for wider, note in attempts:
-        if count_statements(db, wider.statement_filter()):
-            return wider, note
-    return None
+            yield (wider, f"Nothing matches {DIMENSION_NAMES[dimension]} {names} as well; showing without it.")
 
 
 def answer_quotes(db: Database, codebook: Codebook, intent: Intent) -> Answer:
     scope, note = intent.scope, ""
     flt = scope.statement_filter()
-    summary = summarize(db, flt)
+    summary = summarize(db, flt, sample=QUOTE_POOL)
     if summary.statements == 0:
-        relaxed = relax(db, scope, codebook)
-        if relaxed is None:
+        # The closest wider scope that matches: summarised as it is tried (an empty one costs a count).
+        for wider, note in relaxations(db, scope, codebook):
+            wider_filter = wider.statement_filter()
+            summary = summarize(db, wider_filter, sample=QUOTE_POOL)
+            if summary.statements:
+                scope, flt = wider, wider_filter
+                break
+        else:
             return Answer(f"No statement matches {describe(scope, codebook)}.", "quotes", count=0, participants=0,
                           filter=flt)
-        scope, note = relaxed
-        flt = scope.statement_filter()
-        summary = summarize(db, flt)
     everyone = total_participants(db)
     lines = [f"*Read as:* {describe(intent.scope, codebook)}", ""]
     if note:
         lines += [f"*{note}*", ""]
     lines += [f"**{summary.statements} statements** from {share(summary.participants, everyone)} participants.", ""]
     lines += profile(summary, codebook, scope) + [""]
-    rows = sample_rows(db, flt)
+    rows = light_rows(db, summary.sample_ids)
     shown: list[dict] = []
     if intent.feel and scope.sentiment is None:
         works = [r for r in rows if r["sentiment"] == "positive" and not r["pain"]]
         hurts = [r for r in rows if r["sentiment"] in ("negative", "mixed") or r["pain"]]
         for title, group in (("What works", representative(works, 3)), ("What hurts", representative(hurts, 3))):
             if group:
+                group = full_rows(db, group)
                 lines += [f"#### {title}", ""] + quote_lines(group)
                 shown += group
     if not shown:
-        shown = representative(rows, QUOTES)
+        shown = full_rows(db, representative(rows, QUOTES))
         lines += ["#### What they say", ""] + quote_lines(shown)
     if summary.statements > len(shown):
         lines.append(f"*{len(shown)} of {summary.statements} shown; open them all in the coding view.*")
@@ -210,14 +211,14 @@ def answer_quotes(db: Database, codebook: Codebook, intent: Intent) -> Answer:
 def answer_count(db: Database, codebook: Codebook, intent: Intent) -> Answer:
     scope = intent.scope
     flt = scope.statement_filter()
-    summary = summarize(db, flt)
+    summary = summarize(db, flt, sample=QUOTE_POOL)
     everyone = total_participants(db)
     lines = [f"*Read as:* {describe(scope, codebook)}", "",
              f"**{summary.statements}** statements match, from {share(summary.participants, everyone)} participants "
              f"(of {count_statements(db)} statements in the study).", ""]
     if summary.statements:
         lines += profile(summary, codebook, scope) + [""]
-        shown = representative(sample_rows(db, flt), 2)
+        shown = full_rows(db, representative(light_rows(db, summary.sample_ids), 2))
         lines += ["For example:", ""] + quote_lines(shown)
     else:
         shown = []
@@ -231,7 +232,7 @@ def answer_compare(db: Database, codebook: Codebook, intent: Intent) -> Answer:
                       "`compare segment=family with segment=single`.", "compare")
     sides = [intent.scope.merged(side) if not intent.scope.is_empty() else side for side in intent.sides]
     headers = [""] + [short_label(side, codebook) for side in intent.sides]
-    summaries = [summarize(db, side.statement_filter()) for side in sides]
+    summaries = summarize_all(db, [side.statement_filter() for side in sides], sample=QUOTE_POOL, figures=COMPARED)
 
     def pct(part: int, total: int) -> str:
         return f"{part} ({100 * part / total:.0f}%)" if total else "0"
@@ -261,9 +262,9 @@ def answer_compare(db: Database, codebook: Codebook, intent: Intent) -> Answer:
     for header, side, summary in zip(headers[1:], sides, summaries):
         lines += [f"#### {escape_inline(header)}", "", f"*Read as:* {describe(side, codebook)}", ""]
         flt = side.statement_filter()
-        sample = sample_rows(db, flt)
+        sample = light_rows(db, summary.sample_ids)
         pains = [r for r in sample if r["pain"]]
-        chosen = representative(pains or sample, QUOTES_PER_SIDE)
+        chosen = full_rows(db, representative(pains or sample, QUOTES_PER_SIDE))
         lines += quote_lines(chosen) if chosen else ["No statements.", ""]
         shown_ids += [r["id"] for r in chosen]
         facts.append({"label": header, "count": summary.statements, "participants": summary.participants,

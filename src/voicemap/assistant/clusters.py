@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from sqlite_utils import Database
 
-from voicemap.assistant.stats import FROM_SQL
+from voicemap.assistant.stats import matching
 from voicemap.report.markdown import escape_inline, share
 from voicemap.store.query import StatementFilter
 
@@ -37,8 +37,8 @@ def _latest(db: Database):
 def _ids_within(db: Database, base: StatementFilter, ids: list[int]) -> set[int]:
     """Which of these statements also match `base` (the question's other filters)."""
     flt = StatementFilter(**{**base.__dict__, "extra_where": list(base.extra_where), "statement_ids": ids})
-    where, params = flt.where()
-    return {row[0] for row in db.execute(f"select s.id{FROM_SQL}{where}", params).fetchall()}
+    source, params = matching(flt)
+    return {row[0] for row in db.execute(source, params).fetchall()}
 
 
 def cluster_issues(db: Database, base: StatementFilter) -> list[dict[str, Any]] | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from voicemap.assistant.actions import Action, parse_action
 from voicemap.assistant.catalog import PARTICIPANT_CODE, Catalog
 from voicemap.assistant.lexicon import STOP_WORDS, Lexicon, choose_term, stem_words, words_of
-from voicemap.store.query import StatementFilter
+from voicemap.store.query import StatementFilter, code_list_clause
 
 CODE_FIELDS = {"stage": "stage", "touchpoint": "touchpoints", "emotion": "emotions", "pain_category": "pain_category"}
 FRAME = """show give list find quote quotes statement statements say says tell talk mention mentions mentioned
@@ -137,8 +137,7 @@ class Scope:
             if len(values) == 1:
                 setattr(flt, dimension, values[0])
             elif dimension in ("touchpoint", "emotion"):
-                marks = ",".join("?" * len(values))
-                flt.extra_where.append((f"exists (select 1 from json_each(s.{column}) where value in ({marks}))", values))
+                flt.extra_where.append(code_list_clause(column, values))
             else:
                 flt.extra_where.append((f"s.{column} in ({','.join('?' * len(values))})", values))
         if self.participants:
@@ -149,7 +148,9 @@ class Scope:
             flt.extra_where.append((f"s.source_id in ({','.join('?' * len(ids))})", ids))
         if self.source_kinds:
             kinds = sorted(set(self.source_kinds))
-            flt.extra_where.append((f"src.kind in ({','.join('?' * len(kinds))})", kinds))
+            # Through the few sources, so counting needs no join of every statement to its source.
+            marks = ",".join("?" * len(kinds))
+            flt.extra_where.append((f"s.source_id in (select id from sources where kind in ({marks}))", kinds))
         if search and self.search:
             flt.search = " ".join(self.search)
         return flt

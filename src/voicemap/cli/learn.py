@@ -17,7 +17,7 @@ def learn_command(context: Context, min_confidence: float | None) -> None:
     For stage, sentiment, pain and pain category, a small model learns from every
     statement you coded (at least 10, in two or more values) and replaces the rules'
     tag where it is confident, with origin "model". Your codes are never changed. The
-    model is saved as plain JSON beside the database; `voicemap retag` puts the
+    model is saved as plain JSON beside the database; `voicemap retag --all` puts the
     rules' tags back, so run `learn` again after re-tagging.
     """
     from voicemap.learning import MIN_CONFIDENCE, learn, model_path

@@ -12,27 +12,35 @@ from voicemap.cli.progress import ProgressLine
 
 
 @main.command("retag")
+@click.option("--all", "everything", is_flag=True,
+              help="Re-tag every statement, not only those the codebook change can affect.")
 @pass_context
-def retag_command(context: Context) -> None:
-    """Re-run the automatic tagger over every stored statement.
+def retag_command(context: Context, everything: bool) -> None:
+    """Re-run the automatic tagger after a codebook edit.
 
-    Use it after editing the codebook. Human codes are never changed; statements
+    Only the statements the edit can affect are re-tagged (those a changed cue could
+    match, those carrying a changed code, sources imported since the last re-tag); a
+    change that can affect any statement, such as another model or the stage order,
+    re-tags them all, and so does `--all`. Human codes are never changed; statements
     a researcher coded keep those codes. Ctrl+C stops between batches, leaving every
     statement with a complete set of tags.
     """
     from voicemap.nlp.tagger import Tagger
-    from voicemap.retag import retag_statements
+    from voicemap.retag import plan_retag, retag_statements
 
     tagger = Tagger(context.codebook())
     db = context.open_db()
     started = time.monotonic()
+    plan = plan_retag(db, tagger, everything=everything)
+    click.echo(plan.reason)
     try:
-        report = retag_statements(db, tagger, progress=ProgressLine())
+        report = retag_statements(db, tagger, progress=ProgressLine() if plan.statement_ids else None, plan=plan)
     except KeyboardInterrupt:
         click.echo("\nStopped; statements tagged so far keep their new tags.", err=True)
         sys.exit(130)
-    click.echo(f"Re-tagged {report.done:,} of {report.total:,} statements in {time.monotonic() - started:.1f}s; "
-               f"human codes of {report.human_coded:,} statements kept.")
+    if report.planned:
+        click.echo(f"Re-tagged {report.done:,} of {report.total:,} statements in {time.monotonic() - started:.1f}s; "
+                   f"human codes of {report.human_coded:,} statements kept.")
 
 
 @main.command("ask")

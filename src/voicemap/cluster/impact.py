@@ -53,18 +53,21 @@ def _number(value) -> float | None:
 def participant_scores(db: Database) -> dict[str, dict[int, float]]:
     """score name -> {participant id: score}; the first score a participant gave counts."""
     scores: dict[str, dict[int, float]] = {}
-    rows = db.query("select s.participant_id, s.rating, u.metadata from statements s "
-                    "join utterances u on u.id = s.utterance_id where s.participant_id is not null order by s.id")
-    for row in rows:
-        who = row["participant_id"]
+    score_names: dict[str, str] = {}  # metadata key -> its score name, "" when not a score (keys repeat per row)
+    rows = db.execute("select s.participant_id, s.rating, u.metadata from statements s "
+                      "join utterances u on u.id = s.utterance_id where s.participant_id is not null order by s.id")
+    for who, rating, metadata in rows:
         found = {}
-        for key, value in json.loads(row["metadata"] or "{}").items():
-            name = key.strip().lower()
-            number = _number(value) if SCORE_NAME.search(name) else None
+        for key, value in (json.loads(metadata) if metadata and metadata != "{}" else {}).items():
+            name = score_names.get(key)
+            if name is None:
+                name = key.strip().lower()
+                name = score_names[key] = name if SCORE_NAME.search(name) else ""
+            number = _number(value) if name else None
             if number is not None:
                 found[name] = number
-        if row["rating"] is not None and float(row["rating"]) not in found.values():
-            found["rating"] = float(row["rating"])  # a reader's score with no column of its own
+        if rating is not None and float(rating) not in found.values():
+            found["rating"] = float(rating)  # a reader's score with no column of its own
         for name, number in found.items():
             scores.setdefault(name, {}).setdefault(who, number)
     return {name: values for name, values in scores.items() if len(values) >= 2}
@@ -78,15 +81,40 @@ def score_scale(name: str, values: Iterable[float]) -> tuple[float, float]:
     return (min(values), max(values)) if values else (0.0, 0.0)
 
 
-def score_impacts(scores: dict[str, dict[int, float]], raisers: set[int]) -> list[ScoreImpact]:
+@dataclass(frozen=True)
+class ScoreSummary:
+    """What every issue's impact on one score shares, worked out once rather than once per issue."""
+
+    values: dict[int, float]
+    total: float  # sum(values.values()), in their order
+    whole: bool  # every value a whole number, small enough that sums are exact in any order
+    scale: tuple[float, float]
+
+
+def summarise_scores(scores: dict[str, dict[int, float]]) -> dict[str, ScoreSummary]:
+    summaries = {}
+    for name, values in scores.items():
+        numbers = values.values()
+        whole = all(isinstance(v, float) and v.is_integer() for v in numbers) and sum(map(abs, numbers)) < 2 ** 52
+        summaries[name] = ScoreSummary(values, sum(numbers), whole, score_scale(name, numbers))
+    return summaries
+
+
+def score_impacts(scores: dict[str, dict[int, float]], raisers: set[int],
+                  summaries: dict[str, ScoreSummary] | None = None) -> list[ScoreImpact]:
     """One impact per score the raisers gave; skipped when nobody (or everybody) raised it."""
+    summaries = summaries or summarise_scores(scores)
     impacts = []
     for name in sorted(scores):
-        values = scores[name]
-        raised = [p for p in values if p in raisers]
-        rest = [v for p, v in values.items() if p not in raisers]
-        if not raised or not rest:
+        summary = summaries[name]
+        values = summary.values
+        raised = [p for p in raisers if p in values]
+        if not raised or len(raised) == len(values):
             continue
-        impacts.append(ScoreImpact(name, len(values), len(raised), sum(values.values()) / len(values),
-                                   sum(rest) / len(rest), score_scale(name, values.values())))
+        if summary.whole:  # exact, so the same number as adding up the others one by one
+            rest_total = summary.total - sum(values[p] for p in raised)
+        else:
+            rest_total = sum(v for p, v in values.items() if p not in raisers)
+        impacts.append(ScoreImpact(name, len(values), len(raised), summary.total / len(values),
+                                   rest_total / (len(values) - len(raised)), summary.scale))
     return impacts

@@ -176,9 +176,10 @@ def current_assignments(db: Database, run_id: int | None = None) -> dict[int, tu
         if run is None:
             return {}
         run_id = run.id
-    rows = db.query(
+    rows = db.execute(  # tuples, not dicts: a run of a big study has tens of thousands of members
         "select m.statement_id, m.cluster_id, m.statement_key, s.text, src.path, c.auto_label, c.human_label "
         "from cluster_members m join statements s on s.id = m.statement_id join sources src on src.id = s.source_id "
         "join clusters c on c.id = m.cluster_id where m.run_id = ?", [run_id])
-    return {r["statement_id"]: (r["cluster_id"], r["human_label"] or r["auto_label"] or f"cluster {r['cluster_id']}")
-            for r in rows if statement_key(r["path"], r["text"]) == r["statement_key"]}
+    return {statement_id: (cluster_id, human_label or auto_label or f"cluster {cluster_id}")
+            for statement_id, cluster_id, key, text, path, auto_label, human_label in rows
+            if statement_key(path, text) == key}

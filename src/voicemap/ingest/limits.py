@@ -7,9 +7,17 @@ left out and the Source says which one and why; nothing is cut silently.
 
 from __future__ import annotations
 
+from typing import Iterable, Iterator
+
 from voicemap.domain import Source, Utterance
 from voicemap.ingest.errors import InputFileError
 from voicemap.settings import limits
+
+
+def _over_limit(utterance: Utterance, limit: int) -> str:
+    where = utterance.location or (f"line {utterance.line}" if utterance.line else "an entry")
+    return (f"{where}: {len(utterance.text):,} characters, over the {limit:,}-character limit "
+            "(VOICEMAP_MAX_FIELD_CHARS); skipped")
 
 
 def within_field_limit(utterances: list[Utterance]) -> tuple[list[Utterance], list[str]]:
@@ -18,20 +26,35 @@ def within_field_limit(utterances: list[Utterance]) -> tuple[list[Utterance], li
     kept, skipped = [], []
     for utterance in utterances:
         if len(utterance.text) > limit:
-            where = utterance.location or (f"line {utterance.line}" if utterance.line else "an entry")
-            skipped.append(f"{where}: {len(utterance.text):,} characters, over the {limit:,}-character limit "
-                           "(VOICEMAP_MAX_FIELD_CHARS); skipped")
+            skipped.append(_over_limit(utterance, limit))
         else:
             kept.append(utterance)
     return kept, skipped
 
 
+def stream_within_field_limit(source: Source, utterances: Iterable[Utterance]) -> Iterator[Utterance]:
+    """The utterances that fit, as they come; at the end the reasons join `source.skipped`.
+
+    A Source left with nothing (or with only interviewer turns) is refused when the
+    stream ends: the importer is still inside the file's transaction, so nothing is kept.
+    """
+    limit = limits().max_field_chars
+    skipped: list[str] = []
+    kept = customer = False
+    for utterance in utterances:
+        if len(utterance.text) > limit:
+            skipped.append(_over_limit(utterance, limit))
+            continue
+        kept, customer = True, customer or utterance.is_customer
+        yield utterance
+    source.skipped.extend(skipped)
+    if skipped and not kept:
+        raise InputFileError(source.path, f"nothing left to import: {skipped[0]}")
+    if skipped and not customer:
+        raise InputFileError(source.path, f"no customer statement left to import: {skipped[0]}")
+
+
 def enforce_field_limit(source: Source) -> Source:
     """Drop over-long utterances from a Source, reporting them; refuse a Source left with none."""
-    source.utterances, skipped = within_field_limit(source.utterances)
-    source.skipped.extend(skipped)
-    if skipped and not source.utterances:
-        raise InputFileError(source.path, f"nothing left to import: {skipped[0]}")
-    if skipped and not any(u.is_customer for u in source.utterances):
-        raise InputFileError(source.path, f"no customer statement left to import: {skipped[0]}")
+    source.utterances = list(stream_within_field_limit(source, source.utterances))
     return source

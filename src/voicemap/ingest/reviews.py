@@ -2,17 +2,19 @@
 
 Field names differ between stores and scrapers, so common names are detected and
 every one can be overridden. Title and body are both kept: the title often carries
-the verdict ("Stopped working after update").
+the verdict ("Stopped working after update"). Reviews are read a row at a time
+(`stream_reviews`): the import tags and stores them as they come.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 from voicemap.domain import Source, Utterance
 from voicemap.ingest.errors import InputFileError
-from voicemap.ingest.tabular import (Table, as_float, clean_cell, find_column, read_table, require_columns,
-                                     shown_columns)
+from voicemap.ingest.tabular import (Table, TableStream, as_float, clean_cell, find_column, open_table,
+                                     require_columns, shown_columns)
 
 TEXT_FIELDS = ("body", "text", "review", "review_text", "reviewText", "content", "comment", "comments",
                "review_body", "message", "feedback")
@@ -36,10 +38,22 @@ def read_reviews(
     path: str | Path,
     text_columns: list[str] | None = None,
     id_column: str | None = None,
-    table: Table | None = None,
+    table: Table | TableStream | None = None,
 ) -> Source:
     """Read reviews; each body (and title, when present) becomes an utterance."""
-    table = table or read_table(path)
+    source, utterances = stream_reviews(path, text_columns, id_column, table)
+    source.utterances = list(utterances)
+    return source
+
+
+def stream_reviews(
+    path: str | Path,
+    text_columns: list[str] | None = None,
+    id_column: str | None = None,
+    table: Table | TableStream | None = None,
+) -> tuple[Source, Iterator[Utterance]]:
+    """The reviews' Source (its `skipped` complete once they are read) and their texts, read lazily."""
+    table = table if table is not None else open_table(path)
     path = str(path)
     if text_columns:
         require_columns(path, table.columns, list(text_columns), "--text-column")
@@ -54,16 +68,22 @@ def read_reviews(
         title_field = find_column(table.columns, TITLE_FIELDS)
     if id_column:
         require_columns(path, table.columns, [id_column], "--id-column")
+    source = Source(path=path, kind="reviews", title=Path(path).stem, encoding=table.encoding,
+                    metadata={"format": table.format})
+    return source, _reviews(source, table, body_fields, title_field, id_column)
+
+
+def _reviews(source: Source, table: Table | TableStream, body_fields: list[str], title_field: str | None,
+             id_column: str | None) -> Iterator[Utterance]:
     id_field = id_column or find_column(table.columns, ID_FIELDS)
     rating_field = find_column(table.columns, RATING_FIELDS)
     date_field = find_column(table.columns, DATE_FIELDS)
     author_field = find_column(table.columns, AUTHOR_FIELDS)
     version_field = find_column(table.columns, VERSION_FIELDS)
-
-    source = Source(path=path, kind="reviews", title=Path(path).stem, encoding=table.encoding,
-                    skipped=list(table.skipped), metadata={"format": table.format})
     used = set(body_fields) | {title_field}
-    for row, number in zip(table.rows, table.row_numbers):
+    skipped: list[str] = []
+    texts = 0
+    for row, number in table.records():
         review_id = clean_cell(row.get(id_field)) if id_field else ""
         author = clean_cell(row.get(author_field)) if author_field else ""
         metadata = {c: clean_cell(row.get(c)) for c in table.columns if c not in used}
@@ -81,13 +101,15 @@ def read_reviews(
         title = clean_cell(row.get(title_field)) if title_field else ""
         bodies = [(f, clean_cell(row.get(f))) for f in body_fields]
         if not title and not any(text for _, text in bodies):
-            source.skipped.append(f"row {number}: empty review")
+            skipped.append(f"row {number}: empty review")
             continue
         if title:
-            source.utterances.append(Utterance(text=title, question=title_field, **common))
+            texts += 1
+            yield Utterance(text=title, question=title_field, **common)
         for field_name, text in bodies:
             if text:
-                source.utterances.append(Utterance(text=text, question=field_name, **common))
-    if not source.utterances:
-        raise InputFileError(path, "no review has any text")
-    return source
+                texts += 1
+                yield Utterance(text=text, question=field_name, **common)
+    source.skipped[:0] = table.skipped + skipped
+    if not texts:
+        raise InputFileError(source.path, "no review has any text")

@@ -8,11 +8,12 @@ metadata on each answer so reports can filter and compare by it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 from voicemap.domain import Source, Utterance
 from voicemap.ingest.errors import InputFileError
-from voicemap.ingest.tabular import (Table, as_float, clean_cell, find_column, read_table, require_columns,
-                                     shown_columns)
+from voicemap.ingest.tabular import (Table, TableStream, as_float, clean_cell, find_column, open_table,
+                                     require_columns, shown_columns)
 
 ID_COLUMNS = ("respondent_id", "response_id", "ResponseId", "Respondent ID", "respondent", "participant",
               "participant_id", "id", "user_id", "customer_id")
@@ -22,11 +23,12 @@ DATE_COLUMNS = ("submitted_at", "date", "submitted", "timestamp", "created_at", 
 DETECTION_ROWS = 2_000  # enough answers to judge a column; a million-row export stays quick
 
 
-def detect_text_columns(table: Table) -> list[str]:
+def detect_text_columns(table: Table | TableStream) -> list[str]:
     """Columns whose values read like free text: long on average, several words, mostly distinct."""
     found = []
+    head = table.head(DETECTION_ROWS)
     for column in table.columns:
-        values = [clean_cell(row.get(column)) for row in table.rows[:DETECTION_ROWS]]
+        values = [clean_cell(row.get(column)) for row in head]
         filled = [v for v in values if v]
         if len(filled) < max(1, len(values) // 10):
             continue
@@ -42,10 +44,22 @@ def read_survey(
     path: str | Path,
     text_columns: list[str] | None = None,
     id_column: str | None = None,
-    table: Table | None = None,
+    table: Table | TableStream | None = None,
 ) -> Source:
     """Read a survey export; one utterance per non-empty answer to each open question."""
-    table = table or read_table(path)
+    source, utterances = stream_survey(path, text_columns, id_column, table)
+    source.utterances = list(utterances)
+    return source
+
+
+def stream_survey(
+    path: str | Path,
+    text_columns: list[str] | None = None,
+    id_column: str | None = None,
+    table: Table | TableStream | None = None,
+) -> tuple[Source, Iterator[Utterance]]:
+    """The survey's Source (its `skipped` complete once the answers are read) and its answers, read lazily."""
+    table = table if table is not None else open_table(path)
     path = str(path)
     if text_columns:
         require_columns(path, table.columns, list(text_columns), "--text-column")
@@ -59,14 +73,19 @@ def read_survey(
         require_columns(path, table.columns, [id_column], "--id-column")
     else:
         id_column = find_column(table.columns, ID_COLUMNS)
+    source = Source(path=path, kind="survey", title=Path(path).stem, encoding=table.encoding,
+                    metadata={"text_columns": list(text_columns), "id_column": id_column, "format": table.format})
+    return source, _answers(source, table, list(text_columns), id_column)
+
+
+def _answers(source: Source, table: Table | TableStream, text_columns: list[str],
+             id_column: str | None) -> Iterator[Utterance]:
     score_column = find_column(table.columns, SCORE_COLUMNS)
     date_column = find_column(table.columns, DATE_COLUMNS)
-
-    source = Source(path=path, kind="survey", title=Path(path).stem, encoding=table.encoding,
-                    skipped=list(table.skipped),
-                    metadata={"text_columns": list(text_columns), "id_column": id_column, "format": table.format})
     open_columns = set(text_columns)
-    for row, number in zip(table.rows, table.row_numbers):
+    skipped: list[str] = []
+    answers = 0
+    for row, number in table.records():
         respondent = clean_cell(row.get(id_column)) if id_column else ""
         respondent = respondent or f"row {number}"
         metadata = {c: clean_cell(row.get(c)) for c in table.columns if c not in open_columns}
@@ -76,7 +95,8 @@ def read_survey(
             if not answer:
                 continue
             answered = True
-            source.utterances.append(Utterance(
+            answers += 1
+            yield Utterance(
                 text=answer,
                 speaker=respondent,
                 location=f"row {number}",
@@ -86,9 +106,9 @@ def read_survey(
                 date=clean_cell(row.get(date_column)) or None if date_column else None,
                 question=column,
                 metadata=metadata,
-            ))
+            )
         if not answered:
-            source.skipped.append(f"row {number}: no answer in {', '.join(text_columns)}")
-    if not source.utterances:
-        raise InputFileError(path, f"no non-empty answers in {', '.join(text_columns)}")
-    return source
+            skipped.append(f"row {number}: no answer in {', '.join(text_columns)}")
+    source.skipped[:0] = table.skipped + skipped
+    if not answers:
+        raise InputFileError(source.path, f"no non-empty answers in {', '.join(text_columns)}")

@@ -9,21 +9,23 @@ platform's personal-data columns (IP address, e-mail, names, location), and hand
 the table to the generic survey reader. Scores (NPS, CSAT) and segments are kept as
 short metadata keys (`nps`, `csat`, `segment`) that filters and the code matrix use.
 A header that looks like no known shape and not like column names is refused.
+The export is read twice, a row at a time, never whole: once to find the score
+columns (which depends on every answer), then to hand answers to the import.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
-from voicemap.domain import Source
-from voicemap.ingest.decoding import read_text
+from voicemap.domain import Source, Utterance
+from voicemap.ingest.decoding import TextStream
 from voicemap.ingest.errors import InputFileError
-from voicemap.ingest.survey import detect_text_columns, read_survey
-from voicemap.ingest.tabular import Table, clean_cell
+from voicemap.ingest.survey import detect_text_columns, stream_survey
+from voicemap.ingest.tabular import Table, TableStream, clean_cell
 from voicemap.settings import limits
 
 PERSONAL_COLUMNS = {"ipaddress", "emailaddress", "email", "firstname", "lastname", "recipientemail",
@@ -55,27 +57,51 @@ class SurveyShape:
     notes: list[str] = field(default_factory=list)
 
 
+class RowStream:
+    """A CSV/TSV export's records as lists (quoted newlines kept), read a line at a time."""
+
+    def __init__(self, path: str | Path):
+        self.path = path
+        self.text = TextStream(path)
+        self.encoding = self.text.encoding
+        first_line = next(self.text.lines(), "")
+        tsv = Path(path).suffix.lower() == ".tsv" or first_line.count("\t") > first_line.count(",")
+        self.delimiter = "\t" if tsv else ","
+        self.first = []
+        for row in self.rows():
+            self.first.append(row)
+            if len(self.first) == 3:  # what recognising the platform's header rows needs
+                break
+        max_columns = getattr(limits(), "max_columns", 2_000)
+        if self.first and len(self.first[0]) > max_columns:
+            raise InputFileError(path, f"has {len(self.first[0]):,} columns, over the limit of {max_columns:,} "
+                                       "(VOICEMAP_MAX_COLUMNS)")
+
+    def rows(self) -> Iterator[list[str]]:
+        """Every record from the first, each time it is called."""
+        limit = limits()
+        # Oversized cells are reported row by row in the reader; the file-size limit already bounds memory.
+        csv.field_size_limit(max(limit.max_file_bytes, limit.max_field_chars, 131072))
+        max_rows = getattr(limit, "max_rows", 1_000_000)
+        try:
+            for count, row in enumerate(csv.reader(self.text.lines(), delimiter=self.delimiter), start=1):
+                if count > max_rows + 3:
+                    raise InputFileError(self.path, f"has more than {max_rows:,} rows (the VOICEMAP_MAX_ROWS "
+                                                    "limit); split the file or raise the limit")
+                yield row
+        except csv.Error as exc:
+            raise InputFileError(self.path, f"malformed CSV ({exc})") from None
+
+    def position(self, header_lines: int = 0) -> float:
+        """The share of the records after the header read so far (lines, so quoted line breaks count)."""
+        read = self.text.lines_read - header_lines
+        return min(1.0, max(0, read) / max(1, self.text.line_count - header_lines))
+
+
 def read_rows(path: str | Path) -> tuple[list[list[str]], str]:
     """All CSV/TSV records as lists (quoted newlines kept), and the encoding used."""
-    text, encoding = read_text(path)
-    delimiter = "\t" if Path(path).suffix.lower() == ".tsv" or text.split("\n", 1)[0].count("\t") > \
-        text.split("\n", 1)[0].count(",") else ","
-    limit = limits()
-    # Oversized cells are reported row by row in build_table; the file-size limit already bounds memory.
-    csv.field_size_limit(max(limit.max_file_bytes, limit.max_field_chars, 131072))
-    try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    except csv.Error as exc:
-        raise InputFileError(path, f"malformed CSV ({exc})") from None
-    max_columns = getattr(limit, "max_columns", 2_000)
-    max_rows = getattr(limit, "max_rows", 1_000_000)
-    if rows and len(rows[0]) > max_columns:
-        raise InputFileError(path, f"has {len(rows[0]):,} columns, over the limit of {max_columns:,} "
-                                   "(VOICEMAP_MAX_COLUMNS)")
-    if len(rows) > max_rows + 3:
-        raise InputFileError(path, f"has more than {max_rows:,} rows (the VOICEMAP_MAX_ROWS limit); "
-                                   "split the file or raise the limit")
-    return rows, encoding
+    stream = RowStream(path)
+    return list(stream.rows()), stream.encoding
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -179,34 +205,56 @@ def _leading_number(value: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def score_columns(table: Table) -> dict[str, str]:
+class _ColumnValues:
+    """What deciding a score column needs to know about all of a column's values, kept in constant memory."""
+
+    def __init__(self) -> None:
+        self.filled = self.numeric = 0
+        self.within_0_10 = True
+        self.distinct: set[str] = set()
+
+    def add(self, value: str) -> None:
+        self.filled += 1
+        number = _leading_number(value)
+        if number is not None:
+            self.numeric += 1
+            self.within_0_10 = self.within_0_10 and 0 <= number <= 10
+        if len(self.distinct) <= 20:
+            self.distinct.add(value)
+
+
+def score_columns(table: Table | TableStream) -> dict[str, str]:
     """Which columns hold the NPS, the CSAT score and the customer segment, by name and values."""
+    seen = {column: _ColumnValues() for column in table.columns}
+    for row, _ in table.records():
+        for column, values in seen.items():
+            value = clean_cell(row.get(column))
+            if value:
+                values.add(value)
     found: dict[str, str] = {}
-    for column in table.columns:
-        values = [clean_cell(r.get(column)) for r in table.rows]
-        filled = [v for v in values if v]
-        if not filled:
+    for column, values in seen.items():
+        if not values.filled:
             continue
-        numbers = [_leading_number(v) for v in filled]
-        numeric = sum(n is not None for n in numbers) >= 0.8 * len(filled)
+        numeric = values.numeric >= 0.8 * values.filled
         lowered = column.lower()
         if "nps" not in found and numeric and re.search(r"recommend|\bnps\b|net promoter", lowered) \
-                and all(0 <= n <= 10 for n in numbers if n is not None):
+                and values.within_0_10:
             found["nps"] = column
         elif "csat" not in found and numeric and re.search(r"satisf|csat", lowered):
             found["csat"] = column
-        elif "segment" not in found and not numeric and len(set(filled)) <= 20 and \
+        elif "segment" not in found and not numeric and len(values.distinct) <= 20 and \
                 re.search(r"segment|\bplan\b|tier|persona|customer type|cohort", lowered):
             found["segment"] = column
     return found
 
 
-def _text_columns(table: Table, shape: SurveyShape, wanted: list[str] | None, path) -> list[str]:
+def _text_columns(table: Table | TableStream, shape: SurveyShape, wanted: list[str] | None, path) -> list[str]:
     if wanted:
         by_id = dict(zip(shape.column_ids, shape.columns))
         return [by_id.get(name, name) for name in wanted]
     meta = {shape.id_column, shape.date_column, shape.status_column}
-    dated = {c for c in table.columns if any(_DATE_VALUE.match(clean_cell(r.get(c))) for r in table.rows[:20])}
+    first = table.head(20)
+    dated = {c for c in table.columns if any(_DATE_VALUE.match(clean_cell(r.get(c))) for r in first)}
     columns = [c for c in detect_text_columns(table) if c not in meta and c not in dated]
     if not columns:
         raise InputFileError(path, f"no free-text question found in this {shape.platform} export; name one with "
@@ -214,49 +262,91 @@ def _text_columns(table: Table, shape: SurveyShape, wanted: list[str] | None, pa
     return columns
 
 
-def build_table(path, rows: list[list[str]], shape: SurveyShape, encoding: str) -> tuple[Table, Source]:
-    """Answer rows as a Table keyed by question; preview/spam responses and personal columns left out."""
-    keep = [i for i, name in enumerate(shape.column_ids) if norm(name) not in PERSONAL_COLUMNS
-            and norm(shape.columns[i]) not in PERSONAL_COLUMNS]
-    dropped = [shape.columns[i] for i in range(len(shape.columns)) if i not in keep]
-    columns = [shape.columns[i] for i in keep]
-    table_rows, numbers, skipped = [], [], []
-    for number, row in enumerate(rows[shape.header_rows:], start=shape.header_rows + 1):
-        if not any(cell.strip() for cell in row):
+def _responses(path, rows: Iterator[list[str]], shape: SurveyShape, keep: list[int], position,
+               skipped: list[str]) -> Iterator[tuple[dict, int, float]]:
+    """Answer records keyed by question; preview/spam responses and oversized rows get a reason instead."""
+    found, max_chars = False, limits().max_field_chars
+    for number, row in enumerate(rows, start=1):
+        if number <= shape.header_rows or not any(cell.strip() for cell in row):
             continue
         if len(row) > len(shape.columns) and any(c.strip() for c in row[len(shape.columns):]):
             skipped.append(f"row {number}: {len(row) - len(shape.columns)} more values than the header has columns")
             continue
-        oversized = next((i for i in keep if i < len(row) and len(row[i]) > limits().max_field_chars), None)
+        oversized = next((i for i in keep if i < len(row) and len(row[i]) > max_chars), None)
         if oversized is not None:
             skipped.append(f"row {number}: '{shape.columns[oversized][:40]}' has {len(row[oversized]):,} characters, "
-                           f"over the {limits().max_field_chars:,}-character limit (VOICEMAP_MAX_FIELD_CHARS)")
+                           f"over the {max_chars:,}-character limit (VOICEMAP_MAX_FIELD_CHARS)")
             continue
         record = {shape.columns[i]: (row[i] if i < len(row) else "") for i in keep}
         if shape.status_column and clean_cell(record.get(shape.status_column)).lower() in QUALTRICS_SKIP_STATUS:
             skipped.append(f"row {number}: {record[shape.status_column]} response, not a real respondent")
             continue
+        found = True
+        yield record, number, position()
+    if not found:
+        raise InputFileError(path, f"{shape.platform} export has header rows but no responses")
+
+
+def _kept_columns(shape: SurveyShape) -> list[int]:
+    return [i for i, name in enumerate(shape.column_ids) if norm(name) not in PERSONAL_COLUMNS
+            and norm(shape.columns[i]) not in PERSONAL_COLUMNS]
+
+
+def answer_table(path, rows: RowStream, shape: SurveyShape) -> TableStream:
+    """The export's answers as a table keyed by question, read as it is consumed."""
+    keep, skipped = _kept_columns(shape), []
+    records = _responses(path, rows.rows(), shape, keep, lambda: rows.position(shape.header_rows), skipped)
+    return TableStream(path, [shape.columns[i] for i in keep], records, "csv", rows.encoding, [skipped])
+
+
+def build_table(path, rows: list[list[str]], shape: SurveyShape, encoding: str) -> tuple[Table, Source]:
+    """Answer rows as a Table keyed by question; preview/spam responses and personal columns left out."""
+    keep, skipped = _kept_columns(shape), []
+    table_rows, numbers = [], []
+    for record, number, _ in _responses(path, iter(rows), shape, keep, lambda: 0.0, skipped):
         table_rows.append(record)
         numbers.append(number)
-    if not table_rows:
-        raise InputFileError(path, f"{shape.platform} export has header rows but no responses")
-    table = Table(str(path), table_rows, numbers, columns, "csv", encoding, skipped)
+    table = Table(str(path), table_rows, numbers, [shape.columns[i] for i in keep], "csv", encoding, skipped)
+    return table, _personal_note(path, shape, keep)
+
+
+def _personal_note(path, shape: SurveyShape, keep: list[int]) -> Source:
     note = Source(path=str(path), kind="survey")
+    dropped = [shape.columns[i] for i in range(len(shape.columns)) if i not in keep]
     if dropped:
         note.warnings.append(f"left out personal-data columns: {', '.join(dropped)}")
-    return table, note
+    return note
 
 
-def read_platform_survey(path: str | Path, rows: list[list[str]], shape: SurveyShape, encoding: str,
-                         text_columns: list[str] | None = None, id_column: str | None = None) -> Source:
+def read_platform_survey(path: str | Path, rows: RowStream, shape: SurveyShape, text_columns: list[str] | None = None,
+                         id_column: str | None = None) -> Source:
     """Read a recognised export; every answer keeps its question, score and segment."""
-    table, note = build_table(path, rows, shape, encoding)
+    source, utterances, _ = stream_platform_survey(path, rows, shape, text_columns, id_column)
+    source.utterances = list(utterances)
+    return source
+
+
+def stream_platform_survey(path: str | Path, rows: RowStream, shape: SurveyShape,
+                           text_columns: list[str] | None = None,
+                           id_column: str | None = None) -> tuple[Source, Iterator[Utterance], TableStream]:
+    """A recognised export's Source, its answers read lazily, and the table they come from (for its position).
+
+    One pass over the file first finds the score columns, which depend on every answer.
+    """
+    scores = score_columns(answer_table(path, rows, shape))
+    table = answer_table(path, rows, shape)
     columns = _text_columns(table, shape, text_columns, path)
     id_column = dict(zip(shape.column_ids, shape.columns)).get(id_column, id_column) or shape.id_column
-    source = read_survey(path, text_columns=columns, id_column=id_column, table=table)
-    scores = score_columns(table)
+    source, answers = stream_survey(path, text_columns=columns, id_column=id_column, table=table)
+    source.warnings += _personal_note(path, shape, _kept_columns(shape)).warnings
+    source.metadata.update({"platform": shape.platform, "header_rows": shape.header_rows,
+                            "scores": scores, "format": "csv"})
+    return source, _with_scores(answers, shape, scores), table
+
+
+def _with_scores(answers: Iterator[Utterance], shape: SurveyShape, scores: dict[str, str]) -> Iterator[Utterance]:
     question_ids = dict(zip(shape.columns, shape.column_ids))
-    for utterance in source.utterances:
+    for utterance in answers:
         metadata = dict(utterance.metadata)
         for key, column in scores.items():
             value = metadata.get(column, "")
@@ -269,10 +359,7 @@ def read_platform_survey(path: str | Path, rows: list[list[str]], shape: SurveyS
             utterance.rating = rating
         if shape.date_column and metadata.get(shape.date_column):
             utterance.date = metadata[shape.date_column]
-    source.warnings += note.warnings
-    source.metadata.update({"platform": shape.platform, "header_rows": shape.header_rows,
-                            "scores": scores, "format": "csv"})
-    return source
+        yield utterance
 
 
 def describe(shape: SurveyShape) -> str:

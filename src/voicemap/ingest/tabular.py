@@ -1,35 +1,37 @@
-"""Rows from CSV, TSV, JSON and JSON Lines files, via sqlite-utils' own sniffing.
+"""Rows from CSV, TSV, JSON and JSON Lines files, one at a time.
 
-We decode the bytes ourselves first (see decoding.py) because exports arrive in
-UTF-16 and cp1252, then hand UTF-8 to `rows_from_file`, which already knows how to
-tell CSV from TSV from JSON. Every row keeps its spreadsheet row number so a quote
-can cite it.
+We decode the bytes ourselves (see decoding.py) because exports arrive in UTF-16 and
+cp1252. CSV, TSV and JSON Lines are read a line at a time (`open_table`), so a
+100,000-row export never sits in memory: readers turn each row into utterances as the
+import asks for them. A JSON document can only be parsed whole. Every row keeps its
+spreadsheet row number so a quote can cite it.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from sqlite_utils.utils import Format, RowError, rows_from_file
+from sqlite_utils.utils import Format
 
-from voicemap.ingest.decoding import read_text, strip_control_chars
+from voicemap.ingest.decoding import TextStream, strip_control_chars
 from voicemap.ingest.errors import InputFileError
 from voicemap.settings import Limits, limits
 
 EXTRA_KEY = "_voicemap_extra_values"
 SHOWN_COLUMNS = 30  # column lists in messages: enough to spot the right name, never a screenful
 SHOWN_NAME_CHARS = 40
+HEAD_CHARS = 65_536  # text looked at to tell CSV from TSV from JSON
+Row = tuple[dict[str, Any], int, float]  # (row, row number, share of the file read once it is)
 
 
 @dataclass
 class Table:
-    """A file's rows as dictionaries, with where each row came from."""
+    """A file's rows as dictionaries, with where each row came from (all in memory)."""
 
     path: str
     rows: list[dict[str, Any]]
@@ -38,6 +40,59 @@ class Table:
     format: str
     encoding: str
     skipped: list[str] = field(default_factory=list)
+    position: float = 0.0  # share of the rows `records()` has handed out
+
+    def head(self, count: int) -> list[dict[str, Any]]:
+        return self.rows[:count]
+
+    def records(self) -> Iterator[tuple[dict[str, Any], int]]:
+        for index, (row, number) in enumerate(zip(self.rows, self.row_numbers), start=1):
+            self.position = index / len(self.rows)
+            yield row, number
+
+
+class TableStream:
+    """A table's rows one at a time, with what the header says; what `Table` offers, without holding the file.
+
+    `head(n)` reads ahead (readers judge columns on the first rows) and `records()`
+    hands out those rows and then the rest, once. Reasons for rows left out are in
+    `skipped` once `records()` is exhausted; an error found late in the file is raised
+    from `records()`, so the caller (one transaction per file) stores nothing.
+    """
+
+    def __init__(self, path: str | Path, columns: list[str], rows: Iterator[Row], fmt: str, encoding: str,
+                 skipped: list[list[str]]):
+        self.path, self.columns, self.format, self.encoding = str(path), columns, fmt, encoding
+        self._rows, self._skipped = rows, skipped
+        self._ahead: deque[Row] = deque()
+        self.position = 0.0
+
+    @property
+    def skipped(self) -> list[str]:
+        return [reason for part in self._skipped for reason in part]
+
+    def head(self, count: int) -> list[dict[str, Any]]:
+        while len(self._ahead) < count:
+            row = next(self._rows, None)
+            if row is None:
+                break
+            self._ahead.append(row)
+        return [row for row, _, _ in list(self._ahead)[:count]]
+
+    def records(self) -> Iterator[tuple[dict[str, Any], int]]:
+        while self._ahead:
+            row, number, self.position = self._ahead.popleft()
+            yield row, number
+        for row, number, self.position in self._rows:
+            yield row, number
+
+    def materialise(self) -> Table:
+        """All rows in memory, for readers that must see the whole file at once (transcripts in a table)."""
+        rows, numbers = [], []
+        for row, number in self.records():
+            rows.append(row)
+            numbers.append(number)
+        return Table(self.path, rows, numbers, self.columns, self.format, self.encoding, self.skipped)
 
 
 def _format_for(path: Path, text: str) -> Format | None:
@@ -82,15 +137,9 @@ def _load_json(path: Path, text: str, where: str = "") -> Any:
 def _json_rows(path: Path, text: str, fmt: Format) -> tuple[list[dict], list[int]]:
     if fmt == Format.NL:
         rows, numbers = [], []
-        for number, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            value = _load_json(path, line, f"line {number} is")
-            if not isinstance(value, dict):
-                raise InputFileError(path, f"line {number} is a JSON {type(value).__name__}, expected an object")
-            rows.append(value)
+        for row, number in _json_lines(path, text.split("\n")):
+            rows.append(row)
             numbers.append(number)
-            _check_row_count(path, len(rows))
         return rows, numbers
     value = _load_json(path, text)
     if isinstance(value, dict):
@@ -103,9 +152,35 @@ def _json_rows(path: Path, text: str, fmt: Format) -> tuple[list[dict], list[int
     return value, list(range(1, len(value) + 1))
 
 
-def _check_row_count(path: Path, count: int) -> None:
-    if count > limits().max_rows:
-        raise InputFileError(path, f"has more than {limits().max_rows:,} rows (the VOICEMAP_MAX_ROWS limit); "
+def _json_lines(path: Path, lines) -> Iterator[tuple[dict, int]]:
+    """JSON Lines records with their line numbers; a bad line is an error naming it."""
+    count, limit = 0, limits()
+    for number, line in enumerate(lines, start=1):
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        value = _load_json(path, line, f"line {number} is")
+        if not isinstance(value, dict):
+            raise InputFileError(path, f"line {number} is a JSON {type(value).__name__}, expected an object")
+        count += 1
+        _check_row_count(path, count, limit)
+        yield value, number
+
+
+def _columns_of(rows, limit: Limits) -> list[str]:
+    """Every key any record has, in order of first appearance (stops once past the column limit)."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+        if len(seen) > limit.max_columns:
+            break
+    return list(seen)
+
+
+def _check_row_count(path: Path, count: int, limit: Limits | None = None) -> None:
+    max_rows = (limit or limits()).max_rows
+    if count > max_rows:
+        raise InputFileError(path, f"has more than {max_rows:,} rows (the VOICEMAP_MAX_ROWS limit); "
                                    "split the file or raise the limit")
 
 
@@ -160,74 +235,101 @@ def shown_columns(columns: list[str]) -> str:
     return shown + (f", … and {more:,} more" if more > 0 else "")
 
 
-def _whole_rows(path: Path, rows: list[dict], numbers: list[int], limit: Limits,
-                skipped: list[str]) -> tuple[list[dict], list[int]]:
-    """Rows within the limits; each one left out gets its reason in `skipped`."""
-    kept_rows, kept_numbers = [], []
-    for row, number in zip(rows, numbers):
+def _kept(path: Path, rows: Iterator[Row], limit: Limits, oversized: list[str], columns: list[str]) -> Iterator[Row]:
+    """Rows within the limits; each one left out gets its reason. At the end, refuse a file with none."""
+    seen = kept = 0
+    for row, number, position in rows:
+        seen += 1
         problem = _row_problem(row, limit)
         if problem:
-            skipped.append(f"row {number}: {problem}; skipped")
+            oversized.append(f"row {number}: {problem}; skipped")
+            continue
+        kept += 1
+        yield row, number, position
+    if seen and not kept:
+        raise InputFileError(path, f"no row could be kept ({oversized[-1]})")
+    if not seen:
+        raise InputFileError(path, "has a header but no data rows" if columns else "has no rows")
+
+
+def _csv_rows(path: Path, text: TextStream, fmt: Format, limit: Limits, columns: list[str], extras: list[str],
+              notes: list[str]) -> Iterator[Row]:
+    """CSV/TSV rows as dictionaries, a line at a time; `columns` is filled from the header as it is read."""
+    # Oversized fields are reported row by row; the file-size limit already bounds memory.
+    csv.field_size_limit(max(limit.max_file_bytes, limit.max_field_chars, 131072))
+    # TSV goes through the CSV path with a tab dialect so ragged rows are reported, not raised.
+    reader = csv.DictReader(text.lines(), dialect=csv.excel_tab if fmt == Format.TSV else csv.excel)
+    lines = max(1, text.line_count - 1)  # after the header: the first row is 1/lines of the way
+    try:
+        for number, row in enumerate(reader, start=2):
+            if not columns:
+                columns.extend(c for c in row.keys() if c is not None)
+                _check_columns(path, columns, limit)
+            _check_row_count(path, number - 1, limit)
+            extra = row.pop(None, None)
+            if extra:
+                extras.append(f"row {number}: {len(extra)} more values than the header has columns")
+                continue
+            if all(v in (None, "") for v in row.values()):
+                continue
+            yield row, number, min(1.0, (reader.line_num - 1) / lines)
+    except csv.Error as exc:
+        raise InputFileError(path, f"malformed {fmt.name} ({exc})") from None
+    if not columns:
+        header = next(text.lines(), "").rstrip("\n")
+        columns.extend(next(csv.reader([header], delimiter="\t" if fmt == Format.TSV else ",")) if header else [])
+        _check_columns(path, columns, limit)
+    if len(set(columns)) != len(columns):
+        dupes = sorted(c for c, n in Counter(columns).items() if n > 1)
+        notes.append(f"duplicate column names [{shown_columns(dupes)}]: only the last of each is kept")
+
+
+def _positioned(rows: list[dict], numbers: list[int]) -> Iterator[Row]:
+    for index, (row, number) in enumerate(zip(rows, numbers), start=1):
+        yield row, number, index / len(rows)
+
+
+def open_table(path: str | Path) -> TableStream:
+    """Open a tabular file to read row by row; bad headers and files without rows fail here, bad rows later."""
+    path = Path(path)
+    text = TextStream(path)
+    head = text.head(HEAD_CHARS)
+    fmt = _format_for(path, head)
+    limit = limits()
+    columns: list[str] = []
+    extras: list[str] = []
+    notes: list[str] = []
+    oversized: list[str] = []
+    if fmt == Format.NL and path.suffix.lower() in (".jsonl", ".ndjson"):
+        # Records differ in keys and every row's metadata names them all: a first pass collects the keys.
+        columns += _columns_of((row for row, _ in _json_lines(path, text.lines())), limit)
+        _check_columns(path, columns, limit)
+        lines = max(1, text.line_count)
+        rows: Iterator[Row] = ((row, number, min(1.0, number / lines))
+                               for row, number in _json_lines(path, text.lines()))
+    elif fmt in (Format.JSON, Format.NL) or not head.strip():
+        whole = text.text()  # a JSON document can only be parsed whole
+        fmt = _format_for(path, whole) or _sniff_csv_format(whole)
+        if fmt in (Format.JSON, Format.NL):
+            json_rows, numbers = _json_rows(path, whole, fmt)
+            del whole
+            columns += _columns_of(json_rows, limit)
+            _check_columns(path, columns, limit)
+            rows = _positioned(json_rows, numbers)
         else:
-            kept_rows.append(row)
-            kept_numbers.append(number)
-    if rows and not kept_rows:
-        raise InputFileError(path, f"no row could be kept ({skipped[-1]})")
-    return kept_rows, kept_numbers
+            rows = _csv_rows(path, text, fmt, limit, columns, extras, notes)
+    else:
+        fmt = fmt or _sniff_csv_format(head)
+        rows = _csv_rows(path, text, fmt, limit, columns, extras, notes)
+    table = TableStream(path, columns, _kept(path, rows, limit, oversized, columns), fmt.name.lower(),
+                        text.encoding, [extras, notes, oversized])
+    table.head(1)  # reads the header, and fails on a file without rows, before anything is imported
+    return table
 
 
 def read_table(path: str | Path) -> Table:
-    """Read a tabular file; raise InputFileError with a one-line reason on bad input."""
-    path = Path(path)
-    text, encoding = read_text(path)
-    fmt = _format_for(path, text) or _sniff_csv_format(text)
-    skipped: list[str] = []
-    limit = limits()
-    if fmt in (Format.JSON, Format.NL):
-        rows, numbers = _json_rows(path, text, fmt)
-        seen: dict[str, None] = {}
-        for row in rows:
-            seen.update(dict.fromkeys(row))
-            if len(seen) > limit.max_columns:
-                break
-        columns: list[str] = list(seen)
-        _check_columns(path, columns, limit)
-    else:
-        rows, numbers = [], []
-        try:
-            # Oversized fields are reported row by row below; the file-size limit already bounds memory.
-            csv.field_size_limit(max(limit.max_file_bytes, limit.max_field_chars, 131072))
-            # TSV goes through the CSV path with a tab dialect so ragged rows are reported, not raised.
-            reader, _ = rows_from_file(io.BytesIO(text.encode("utf-8")), format=Format.CSV, extras_key=EXTRA_KEY,
-                                       dialect=csv.excel_tab if fmt == Format.TSV else None)
-            reader_iter = iter(reader)
-            columns = []
-            for number, row in enumerate(reader_iter, start=2):
-                if not columns:
-                    columns = [c for c in row.keys() if c != EXTRA_KEY]
-                    _check_columns(path, columns, limit)
-                _check_row_count(path, number - 1)
-                if row.get(EXTRA_KEY):
-                    skipped.append(f"row {number}: {len(row[EXTRA_KEY])} more values than the header has columns")
-                    continue
-                if all(v in (None, "") for v in row.values()):
-                    continue
-                rows.append(row)
-                numbers.append(number)
-        except (csv.Error, RowError) as exc:
-            raise InputFileError(path, f"malformed {fmt.name} ({exc})") from None
-        if not columns:
-            header = text.split("\n", 1)[0]
-            columns = next(csv.reader([header], delimiter="\t" if fmt == Format.TSV else ",")) if header else []
-            _check_columns(path, columns, limit)
-    columns = [c for c in columns if c is not None]
-    if len(set(columns)) != len(columns):
-        dupes = sorted(c for c, n in Counter(columns).items() if n > 1)
-        skipped.append(f"duplicate column names [{shown_columns(dupes)}]: only the last of each is kept")
-    rows, numbers = _whole_rows(path, rows, numbers, limit, skipped)
-    if not rows:
-        raise InputFileError(path, "has a header but no data rows" if columns else "has no rows")
-    return Table(str(path), rows, numbers, columns, fmt.name.lower(), encoding, skipped)
+    """Read a whole tabular file; raise InputFileError with a one-line reason on bad input."""
+    return open_table(path).materialise()
 
 
 def clean_cell(value: Any) -> str:

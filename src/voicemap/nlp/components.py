@@ -1,4 +1,4 @@
-"""spaCy components that turn cue spans, VADER and the shipped text model into tag dimensions.
+"""spaCy components that turn codebook cues, VADER and the shipped text model into tag dimensions.
 
 Each is a namespaced factory (`voicemap/vader`, `voicemap/text_model`,
 `voicemap/touchpoints`, `voicemap/emotions`, `voicemap/pain_point` (in `pain.py`),
@@ -17,11 +17,13 @@ from typing import Iterable, Iterator
 
 import numpy as np
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 from spacy.util import minibatch
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from voicemap.nlp.cues import SPAN_KEY, cached_codebook, cues
+from voicemap.nlp import extensions as ext
+from voicemap.nlp.cue_list import Cue, CueList, cue_list, release_cues
+from voicemap.nlp.cues import cached_codebook
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 EXTENSIONS = {
     "voicemap_sentiment": "neutral", "voicemap_sentiment_score": 0.0, "voicemap_vader": None,
@@ -51,15 +53,16 @@ BARE_NO_ANSWERS = frozenset({
 NO_MODEL = "none"
 
 
-def require_cues(doc: Doc, component: str) -> None:
-    if SPAN_KEY not in doc.spans:
-        raise ValueError(f"{component} needs the 'voicemap/cues' component earlier in the pipeline")
+def require_cues(doc: Doc, component: str) -> CueList:
+    """The Doc's cues, or an error naming the component when `voicemap/cues` did not run."""
+    return cue_list(doc, component)
 
 
 _vader: SentimentIntensityAnalyzer | None = None
 
 
 def vader() -> SentimentIntensityAnalyzer:
+    """One VADER for the process: its lexicon takes a moment to load."""
     global _vader
     if _vader is None:
         _vader = SentimentIntensityAnalyzer()
@@ -85,8 +88,9 @@ class Vader:
     """VADER over the statement: the score exports show and an input to every later decision."""
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.voicemap_vader = vader_features(doc.text)
-        doc._.voicemap_sentiment_score = doc._.voicemap_vader[3]
+        scores = vader_features(doc.text)
+        ext.put(doc, "voicemap_vader", scores)
+        ext.put(doc, "voicemap_sentiment_score", scores[3])
         return doc
 
 
@@ -125,26 +129,27 @@ class TextModel:
             yield from batch
 
     def _predict(self, batch: list[Doc]) -> None:
-        dense = np.asarray([doc._.voicemap_vader or vader_features(doc.text) for doc in batch], dtype=np.float32)
+        dense = np.asarray([ext.get(doc, "voicemap_vader") or vader_features(doc.text) for doc in batch],
+                           dtype=np.float32)
         probabilities = self.model.predict([[t.text for t in doc] for doc in batch], dense)
         thresholds = {name: dict(zip(head.labels, map(float, head.thresholds)))
                       for name, head in self.model.heads.items() if head.thresholds is not None}
+        rows = {head: (self.model.heads[head].labels, probs.tolist()) for head, probs in probabilities.items()}
         for row, doc in enumerate(batch):
-            doc._.voicemap_model_probs = {
+            ext.put(doc, "voicemap_model_probs", {
                 "name": self.model.name, "thresholds": thresholds,
-                **{head: dict(zip(self.model.heads[head].labels, map(float, probs[row])))
-                   for head, probs in probabilities.items()}}
+                **{head: dict(zip(labels, probs[row])) for head, (labels, probs) in rows.items()}})
 
 
 class Touchpoints:
     """Every touchpoint whose cue appears, negated or not ("no email came" still names email)."""
 
     def __call__(self, doc: Doc) -> Doc:
-        require_cues(doc, "voicemap/touchpoints")
         found: dict[str, str] = {}
-        for span in cues(doc, "touchpoint:"):
-            found.setdefault(span.label_.split(":", 1)[1], span.text)
-        doc._.voicemap_touchpoints = found
+        for cue in require_cues(doc, "voicemap/touchpoints").prefixed("touchpoint:"):
+            if cue.code not in found:
+                found[cue.code] = cue.text
+        ext.put(doc, "voicemap_touchpoints", found)
         return doc
 
 
@@ -164,37 +169,43 @@ class Emotions:
         self.use_implicit = use_implicit
         self.model_margin = model_margin
 
-    def _explicit(self, doc: Doc) -> tuple[dict[str, str], str | None]:
+    def _explicit(self, doc: Doc, found_cues: CueList) -> tuple[dict[str, str], str | None]:
         found: dict[str, str] = {}
         negated_positive = None
-        wishes = cues(doc, "pain:wishes")
-        for span in cues(doc, "emotion:"):
-            emotion = span.label_.split(":", 1)[1]
-            if span._.voicemap_negated:
+        wishes = found_cues.prefixed("pain:wishes")
+        for cue in found_cues.prefixed("emotion:"):
+            emotion = cue.code
+            if cue.negated:
                 if emotion in ("satisfaction", "delight") and negated_positive is None:
-                    negated_positive = f"not {span.text}"
+                    negated_positive = f"not {cue.text}"
                 continue
-            if emotion in POSITIVE_EMOTIONS and any(w.start <= span.start < w.end + 2 for w in wishes):
+            if emotion in POSITIVE_EMOTIONS and any(w.start <= cue.start < w.end + 2 for w in wishes):
                 continue
-            if emotion in POSITIVE_EMOTIONS and _sarcastic(doc, span) and "frustration" in self.known:
-                found.setdefault("frustration", f"sarcastic \"{span.text}\"")
+            if emotion in POSITIVE_EMOTIONS and _sarcastic(doc, cue, found_cues) and "frustration" in self.known:
+                if "frustration" not in found:
+                    found["frustration"] = f"sarcastic \"{cue.text}\""
                 continue
-            found.setdefault(emotion, span.text)
+            if emotion not in found:
+                found[emotion] = cue.text
         return found, negated_positive
 
-    def _from_model(self, doc: Doc, found: dict[str, str]) -> None:
+    def _from_model(self, doc: Doc, found: dict[str, str], found_cues: CueList) -> None:
         polarities = {e in POSITIVE_EMOTIONS for e in found}
-        if cues(doc, "pain:positive_idioms"):
+        if found_cues.prefixed("pain:positive_idioms"):
             polarities.add(True)  # "could not fault them": praise, whatever the words' tone
-        model = doc._.voicemap_model_probs or {}
+        model = ext.get(doc, "voicemap_model_probs") or {}
         thresholds = model.get("thresholds", {}).get("emotion", {})
-        question = doc.text.rstrip().endswith("?")
+        question = None
         for emotion, probability in (model.get("emotion") or {}).items():
             threshold = thresholds.get(emotion)
             if emotion not in self.known or threshold is None or emotion in found:
                 continue
-            if probability < threshold + self.model_margin or (emotion == "confusion" and question):
+            if probability < threshold + self.model_margin:
                 continue
+            if emotion == "confusion":
+                question = doc.text.rstrip().endswith("?") if question is None else question
+                if question:
+                    continue
             if polarities and (emotion in POSITIVE_EMOTIONS) not in polarities:
                 continue
             if True in polarities and emotion not in POSITIVE_EMOTIONS:
@@ -202,29 +213,26 @@ class Emotions:
             found[emotion] = f"model {model['name']} p={probability:.2f}"
 
     def __call__(self, doc: Doc) -> Doc:
-        require_cues(doc, "voicemap/emotions")
-        found, negated_positive = self._explicit(doc)
-        self._from_model(doc, found)
+        found_cues = require_cues(doc, "voicemap/emotions")
+        found, negated_positive = self._explicit(doc, found_cues)
+        self._from_model(doc, found, found_cues)
         if not found and negated_positive and "disappointment" in self.known:
             found["disappointment"] = negated_positive
         if not found and self.use_implicit:
-            for span in cues(doc, "emotion_implicit:"):
-                if not span._.voicemap_negated:
-                    found.setdefault(span.label_.split(":", 1)[1], span.text)
-        doc._.voicemap_emotions = found
+            for cue in found_cues.prefixed("emotion_implicit:"):
+                if not cue.negated and cue.code not in found:
+                    found[cue.code] = cue.text
+        ext.put(doc, "voicemap_emotions", found)
         return doc
 
 
-def _sarcastic(doc: Doc, span: Span) -> bool:
+def _sarcastic(doc: Doc, cue: Cue, found_cues: CueList) -> bool:
     """A praise word standing alone as the last sentence of a complaint: "... nine hours. Brilliant."."""
-    before = doc[span.start - 1] if span.start > 0 else None
-    after = doc[span.end:]
-    closes = all(t.is_punct for t in after) and len(after) <= 3
-    opens = before is not None and before.text in (".", "!", "?", "…", "...")
-    if not (closes and opens and span.start > 3):
+    if cue.start <= 3 or len(doc) - cue.end > 3:
         return False
-    head = doc[:span.start - 1]
-    return bool(cues(doc, "pain:") or cues(doc, "pain_category:")) and len(head) > 3
+    if not all(t.is_punct for t in doc[cue.end:]) or doc[cue.start - 1].text not in (".", "!", "?", "…", "..."):
+        return False
+    return bool(found_cues.prefixed("pain:") or found_cues.prefixed("pain_category:")) and cue.start - 1 > 3
 
 
 class Sentiment:
@@ -246,10 +254,11 @@ class Sentiment:
         self.mixed_positive = mixed_positive
 
     def __call__(self, doc: Doc) -> Doc:
-        model = doc._.voicemap_model_probs or {}
+        model = ext.get(doc, "voicemap_model_probs") or {}
         probs = model.get("sentiment")
-        compound = doc._.voicemap_sentiment_score
-        emotions = doc._.voicemap_emotions or {}
+        compound = ext.get(doc, "voicemap_sentiment_score")
+        emotions = ext.get(doc, "voicemap_emotions") or {}
+        pain = ext.get(doc, "voicemap_pain")
         if probs:
             scores = {label: probs[label] + self.BIAS[label] for label in self.BIAS}
             scores["negative"] += self.VADER_WEIGHT * max(0.0, -compound)
@@ -262,43 +271,51 @@ class Sentiment:
             cue = f"VADER compound {compound:+.3f}"
         positive_emotions = sum(e in POSITIVE_EMOTIONS for e in emotions)
         negative_emotions = sum(e in NEGATIVE_EMOTIONS for e in emotions)
-        if not doc._.voicemap_pain and _negated_problem(doc):
+        if not pain and _negated_problem(require_cues(doc, "voicemap/sentiment")):
             # "not confusing at all", "never had an issue": a problem denied reads as praise
             scores["negative"] -= self.NEGATED_PROBLEM_WEIGHT
             scores["positive"] += self.NEGATED_PROBLEM_WEIGHT
         scores["positive"] += self.EMOTION_WEIGHT * positive_emotions
         scores["negative"] += self.EMOTION_WEIGHT * negative_emotions
-        if is_bare_no(doc) and not doc._.voicemap_pain:
+        if not pain and is_bare_no(doc):
             scores = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
             cue = "a bare 'no' / 'nothing' answer"
-        if doc._.voicemap_pain:
+        if pain:
             positive = scores["positive"]
             label = "mixed" if positive >= self.mixed_positive and positive_emotions else "negative"
             cue += "; pain point"
         else:
             label = max(scores, key=scores.get)
-        doc._.voicemap_sentiment = label
-        doc._.voicemap_sentiment_cue = cue
+        ext.put(doc, "voicemap_sentiment", label)
+        ext.put(doc, "voicemap_sentiment_cue", cue)
         return doc
 
 
-def _negated_problem(doc: Doc) -> bool:
+def _negated_problem(found_cues: CueList) -> bool:
     """A problem denied: "not confusing", "never had an issue", "could not fault the care"."""
-    if cues(doc, "pain:positive_idioms"):
+    if found_cues.prefixed("pain:positive_idioms"):
         return True
-    spans = cues(doc, "pain_category:") + cues(doc, "pain:problem_words")
-    spans += [s for s in cues(doc, "emotion:") if s.label_.split(":", 1)[1] in NEGATIVE_EMOTIONS]
-    return any(span._.voicemap_negated for span in spans)
+    problems = found_cues.prefixed("pain_category:") + found_cues.prefixed("pain:problem_words")
+    problems += [c for c in found_cues.prefixed("emotion:") if c.code in NEGATIVE_EMOTIONS]
+    return any(cue.negated for cue in problems)
 
 
 def is_bare_no(doc: Doc) -> bool:
     """An answer that is only "No." or "Nothing really" (to "what could we improve?"): neutral, not a complaint."""
-    words = [t.lower_ for t in doc if not t.is_punct and not t.is_space]
-    return 0 < len(words) <= 4 and " ".join(words) in BARE_NO_ANSWERS
+    words = []
+    for token in doc:
+        if not token.is_punct and not token.is_space:
+            if len(words) == 4:
+                return False  # a fifth word: more than a bare answer
+            words.append(token.lower_)
+    return 0 < len(words) and " ".join(words) in BARE_NO_ANSWERS
 
 
 class Stage:
-    """One primary stage: cue weight by phrase length, plus touchpoint stage hints."""
+    """One primary stage: cue weight by phrase length, plus touchpoint stage hints.
+
+    The last component to read the cues, so it releases their records (see `release_cues`).
+    """
 
     def __init__(self, codebook_path: str, hint_weight: float):
         self.codebook = cached_codebook(codebook_path)
@@ -307,33 +324,38 @@ class Stage:
         self.hint = {t.id: t.stage_hint for t in self.codebook.touchpoints if t.stage_hint}
 
     def __call__(self, doc: Doc) -> Doc:
-        require_cues(doc, "voicemap/stage")
         scores: dict[str, float] = defaultdict(float)
-        best_cue: dict[str, tuple[float, str]] = {}
-        for span in cues(doc, "stage:"):
-            stage = span.label_.split(":", 1)[1]
-            weight = 1.0 + 0.5 * (len(span) - 1)
+        best_cue: dict[str, tuple[float, Cue | str]] = {}
+        stage_cues = require_cues(doc, "voicemap/stage").prefixed("stage:")
+        release_cues(doc)
+        for cue in stage_cues:
+            stage = cue.code
+            weight = 1.0 + 0.5 * (len(cue) - 1)
             scores[stage] += weight
             if weight > best_cue.get(stage, (0, ""))[0]:
-                best_cue[stage] = (weight, span.text)
-        fallback = PAIN_CATEGORY_STAGE.get(doc._.voicemap_pain_category or "")
-        if doc._.voicemap_pain and fallback in self.order:
+                best_cue[stage] = (weight, cue)
+        fallback = PAIN_CATEGORY_STAGE.get(ext.get(doc, "voicemap_pain_category") or "")
+        if ext.get(doc, "voicemap_pain") and fallback in self.order:
             scores[fallback] += PAIN_STAGE_WEIGHT  # "the staff were rude" is about support
-            best_cue.setdefault(fallback, (PAIN_STAGE_WEIGHT, doc._.voicemap_pain_cue or ""))
-        for touchpoint, text in (doc._.voicemap_touchpoints or {}).items():
+            best_cue.setdefault(fallback, (PAIN_STAGE_WEIGHT, ext.get(doc, "voicemap_pain_cue") or ""))
+        for touchpoint, text in (ext.get(doc, "voicemap_touchpoints") or {}).items():
             stage = self.hint.get(touchpoint)
             if stage and self.hint_weight:
                 scores[stage] += self.hint_weight
                 best_cue.setdefault(stage, (self.hint_weight, text))
         if not scores:
-            doc._.voicemap_stage, doc._.voicemap_stage_confidence, doc._.voicemap_stage_cue = None, 0.0, None
+            for name, value in (("voicemap_stage", None), ("voicemap_stage_confidence", 0.0),
+                                ("voicemap_stage_cue", None)):
+                ext.put(doc, name, value)
             return doc
         # Ties go to the later stage: "I cancelled after support failed" is about leaving.
         stage = max(scores, key=lambda s: (scores[s], self.order.index(s) if s in self.order else -1))
         total = sum(scores.values())
-        doc._.voicemap_stage = stage
-        doc._.voicemap_stage_confidence = round(min(1.0, scores[stage] / total * min(1.0, scores[stage] / 2)), 3)
-        doc._.voicemap_stage_cue = best_cue[stage][1]
+        ext.put(doc, "voicemap_stage", stage)
+        confidence = round(min(1.0, scores[stage] / total * min(1.0, scores[stage] / 2)), 3)
+        ext.put(doc, "voicemap_stage_confidence", confidence)
+        cue = best_cue[stage][1]
+        ext.put(doc, "voicemap_stage_cue", cue.text if isinstance(cue, Cue) else cue)
         return doc
 
 

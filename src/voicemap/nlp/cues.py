@@ -1,9 +1,11 @@
 """The `voicemap/cues` component: find every codebook cue in a Doc, once.
 
-All later decisions (stage, touchpoint, emotion, pain) read the spans this component
-puts in `doc.spans["voicemap_cues"]`, labelled `dimension:code`, so cue matching
-happens in one pass and every tag can point at the words that triggered it.
-Cues match on the lowercase form and on the lemma, so "crash" finds "crashed".
+All later decisions (stage, touchpoint, emotion, pain) read the cues this component
+stores (`doc._.voicemap_cues`: label, start, end of each, labelled `dimension:code`,
+read through `cue_list.py`), so cue matching happens in one pass and every tag can
+point at the words that triggered it; `doc._.voicemap_cue_spans` gives them as labelled
+Spans. Cue phrases match on the lowercase form and on the lemma, so "crash" finds
+"crashed"; the codebook's token patterns run through spaCy's Matcher.
 """
 
 from __future__ import annotations
@@ -12,17 +14,15 @@ from functools import lru_cache
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from voicemap.codebook import Codebook, load_codebook
-from voicemap.nlp.negation import is_negated
+from voicemap.nlp.cue_list import Cue, CueList, cue_list, cues, store_cues
 
-SPAN_KEY = "voicemap_cues"
 # [pain] lists that are not complaint families: read by the contrast and hedge logic, or by negation.
 NOT_PAIN_FAMILIES = ("contrast", "hedges", "negations")
-
-if not Span.has_extension("voicemap_negated"):
-    Span.set_extension("voicemap_negated", getter=is_negated)
+# The cue records (cue_list.py) can be read from here too.
+__all__ = ["Cue", "CueList", "CueMatcher", "cached_codebook", "cue_list", "cues", "make_cue_matcher"]
 
 
 @lru_cache(maxsize=8)
@@ -58,7 +58,7 @@ def _lemmas_as_words(pattern: list[dict]) -> list[dict]:
 
 
 class CueMatcher:
-    """Marks codebook cues as labelled spans; negation is read lazily per span."""
+    """Finds codebook cues: phrases on lowercase and lemma, token patterns; negation is read lazily."""
 
     def __init__(self, nlp: Language, name: str, codebook_path: str):
         self.name = name
@@ -69,6 +69,7 @@ class CueMatcher:
         self.lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self.token_matcher = Matcher(nlp.vocab)
         self.use_lemmas = "lemmatizer" in nlp.pipe_names
+        self.labels: dict[int, str] = {}
         for label, phrases in _cue_table(self.codebook).items():
             phrases = sorted({p.strip().lower() for p in phrases if p.strip()})
             if not phrases:
@@ -78,12 +79,14 @@ class CueMatcher:
             lemma_docs = [Doc(nlp.vocab, words=[t.text for t in d], lemmas=[t.text for t in d]) for d in lower_docs]
             self.lower_matcher.add(label, lower_docs)
             self.lemma_matcher.add(label, lemma_docs)
+            self.labels[nlp.vocab.strings.add(label)] = label
         labelled_patterns = [(f"{dimension}:{code.id}", code.patterns) for dimension in
                              ("stage", "touchpoint", "emotion", "pain_category")
                              for code in self.codebook.codes(dimension) if code.patterns]
         labelled_patterns += [(f"pain:{family}", patterns) for family, patterns in self.codebook.pain_patterns.items()
                               if patterns]
         for label, patterns in labelled_patterns:
+            self.labels[nlp.vocab.strings.add(label)] = label
             self.token_matcher.add(label, patterns)
             untagged = [p for p in patterns if not any(_needs_tagger(token) for token in p)]
             if not self.use_lemmas:
@@ -92,28 +95,23 @@ class CueMatcher:
                 self.untagged_matcher.add(label, untagged)
 
     def __call__(self, doc: Doc) -> Doc:
-        seen: set[tuple[int, int, int]] = set()
-        spans: list[Span] = []
-        matches = list(self.lower_matcher(doc))
+        matches = self.lower_matcher(doc)
         matcher = self.token_matcher if doc.has_annotation("TAG") or doc.has_annotation("POS") else self.untagged_matcher
         if len(matcher):
-            matches += list(matcher(doc))
+            matches += matcher(doc)
         if self.use_lemmas:
-            matches += list(self.lemma_matcher(doc))
-        for match_id, start, end in sorted(matches, key=lambda m: (m[1], -m[2])):
-            if (match_id, start, end) in seen:
-                continue
-            seen.add((match_id, start, end))
-            spans.append(Span(doc, start, end, label=match_id))
-        doc.spans[SPAN_KEY] = spans
+            matches += self.lemma_matcher(doc)
+        seen: set[tuple[int, int, int]] = set()
+        found: list = []  # label, start, end, label, start, end, ...
+        labels = self.labels
+        for match in sorted(matches, key=lambda m: (m[1], -m[2])):
+            if match not in seen:
+                seen.add(match)
+                found += (labels[match[0]], match[1], match[2])
+        store_cues(doc, found)
         return doc
 
 
 @Language.factory("voicemap/cues", default_config={"codebook_path": ""})
 def make_cue_matcher(nlp: Language, name: str, codebook_path: str) -> CueMatcher:
     return CueMatcher(nlp, name, codebook_path)
-
-
-def cues(doc: Doc, prefix: str) -> list[Span]:
-    """Cue spans whose label starts with `prefix` (e.g. "stage:" or "pain:")."""
-    return [span for span in doc.spans.get(SPAN_KEY, []) if span.label_.startswith(prefix)]

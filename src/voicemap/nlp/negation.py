@@ -9,7 +9,10 @@ never across a sentence or clause break, so "worst service ever. never again" ke
 
 from __future__ import annotations
 
-from spacy.tokens import Span, Token
+from operator import attrgetter
+
+from spacy.strings import get_string_id
+from spacy.tokens import Doc, Span, Token
 
 NEGATION_WORDS = frozenset({"not", "n't", "n’t", "never", "no", "nothing", "nobody", "none", "neither", "nor",
                             "without", "hardly", "barely", "cannot", "nowhere", "noone", "dont", "didnt",
@@ -25,6 +28,24 @@ WINDOW = 3
 PRONOUN_NEGATORS = frozenset({"nothing", "nobody", "none", "noone", "nowhere", "neither"})
 
 
+_NEGATOR_IDS = frozenset(get_string_id(word) for word in NEGATION_WORDS)
+_NEG = get_string_id("neg")
+_LOWER_AND_DEP = attrgetter("lower", "dep")
+
+
+def first_negator(doc: Doc) -> int:
+    """Index of the first token that could negate what follows it (len(doc) if none).
+
+    Both the window and the parse test need a negation word or a `neg` dependent before
+    the cue, so a cue starting at or before this index is never negated: most statements
+    have no negation at all, and their cues are answered without looking at the parse.
+    """
+    for index, (lower, dep) in enumerate(map(_LOWER_AND_DEP, doc)):
+        if lower in _NEGATOR_IDS or dep == _NEG:
+            return index
+    return len(doc)
+
+
 def _is_negator(token: Token) -> bool:
     return token.lower_ in NEGATION_WORDS or token.dep_ == "neg"
 
@@ -37,11 +58,15 @@ def _negated_by_parse(token: Token, first: int) -> bool:
         candidates.append(token.head)
         if token.dep_ in ("pobj", "amod", "conj") and token.head.head is not token.head:
             candidates.append(token.head.head)
-    sentence_start = token.sent.start if token.doc.has_annotation("SENT_START") else 0
+    sentence_start = None  # found only when a child comes before the cue: most have none
     for candidate in candidates:
         for child in candidate.children:
-            if not (sentence_start <= child.i < first):
-                continue  # negation reaches forward, within the sentence
+            if child.i >= first:
+                continue  # negation reaches forward...
+            if sentence_start is None:
+                sentence_start = token.sent.start if token.doc.has_annotation("SENT_START") else 0
+            if child.i < sentence_start:
+                continue  # ...within the sentence
             if child.dep_ == "neg" or (child.dep_ in NEGATING_CHILD_DEPS and child.lower_ in NEGATION_WORDS):
                 return True
     return False
@@ -60,11 +85,16 @@ def _negated_by_window(first: Token) -> bool:
 
 def is_negated(span: Span) -> bool:
     """True when the cue span falls in the scope of a negation."""
-    first = span[0]
-    if any(tok.lower_ in NEGATION_WORDS for tok in span):
+    return negated_at(span.doc, span.start, span.end)
+
+
+def negated_at(doc: Doc, start: int, end: int) -> bool:
+    """`is_negated` for the tokens start..end, without building a Span unless the parse needs its root."""
+    first = doc[start]
+    if first.lower_ in NEGATION_WORDS or any(doc[i].lower_ in NEGATION_WORDS for i in range(start + 1, end)):
         return False  # the cue already contains its negation ("no way to", "won't let me")
     if _negated_by_window(first):
         return True
-    if span.doc.has_annotation("DEP"):
-        return _negated_by_parse(span.root, first.i)
+    if doc.has_annotation("DEP"):
+        return _negated_by_parse(first if end - start == 1 else doc[start:end].root, start)
     return False

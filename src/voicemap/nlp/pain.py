@@ -16,10 +16,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
+from voicemap.nlp import extensions as ext
 from voicemap.nlp.components import require_cues, vader
-from voicemap.nlp.cues import SPAN_KEY, cached_codebook, cues
+from voicemap.nlp.cue_list import Cue, CueList, cues
+from voicemap.nlp.cues import cached_codebook
 
 # Weight of one cue of each complaint family; a statement is a pain point at 1.0.
 FAMILY_WEIGHTS = {"problem_words": 1.0, "inability": 1.0, "waiting": 1.0, "consequence": 0.8,
@@ -33,13 +35,13 @@ PRODUCT_CATEGORIES = ("quality", "reliability")
 
 @dataclass
 class Evidence:
-    span: Span | None
+    span: Cue | None
     category: str | None
     weight: float
     text: str
 
 
-def _overlaps(span: Span, blockers: list[Span]) -> bool:
+def _overlaps(span: Cue, blockers: list[Cue]) -> bool:
     return any(span.start < b.end and b.start < span.end for b in blockers)
 
 
@@ -62,15 +64,15 @@ class PainPoint:
                 self.category_of_touchpoint.setdefault(hint, category.id)
         self.known_categories = set(self.codebook.ids("pain_category"))
 
-    def _cue_evidence(self, doc: Doc) -> list[Evidence]:
-        blockers = cues(doc, "pain:positive_idioms")
+    def _cue_evidence(self, found_cues: CueList) -> list[Evidence]:
+        blockers = found_cues.prefixed("pain:positive_idioms")
         evidence = []
-        for span in doc.spans[SPAN_KEY]:
+        for span in found_cues.all:
             label = span.label_
             if not label.startswith(("pain_category:", "pain_negated:", "pain:")) or _overlaps(span, blockers):
                 continue
             kind, _, name = label.partition(":")
-            negated = span._.voicemap_negated
+            negated = span.negated
             if kind == "pain_category" and not negated:
                 evidence.append(Evidence(span, name, 1.0, span.text))
             elif kind == "pain_negated" and negated:
@@ -83,11 +85,11 @@ class PainPoint:
 
     def _tone_evidence(self, doc: Doc) -> list[Evidence]:
         evidence = []
-        for emotion, cue in (doc._.voicemap_emotions or {}).items():
+        for emotion, cue in (ext.get(doc, "voicemap_emotions") or {}).items():
             if emotion in ("frustration", "disappointment") and not cue.startswith("model "):
                 evidence.append(Evidence(None, None, NEGATIVE_EMOTION_WEIGHT, cue))
-        negative = ((doc._.voicemap_model_probs or {}).get("sentiment") or {}).get("negative")
-        compound = doc._.voicemap_sentiment_score
+        negative = ((ext.get(doc, "voicemap_model_probs") or {}).get("sentiment") or {}).get("negative")
+        compound = ext.get(doc, "voicemap_sentiment_score")
         if negative is not None and negative >= self.tone_negative:
             evidence.append(Evidence(None, None, TONE_WEIGHT, f"negative tone (model p={negative:.2f})"))
         elif compound <= self.vader_negative:
@@ -107,9 +109,6 @@ class PainPoint:
             return []  # "it was late, but they made up for it"
         return evidence
 
-    def _wishful(self, doc: Doc) -> bool:
-        return bool(cues(doc, "pain:wishes"))
-
     def _category(self, doc: Doc, evidence: list[Evidence]) -> str | None:
         votes: dict[str, float] = defaultdict(float)
         for item in evidence:
@@ -121,29 +120,32 @@ class PainPoint:
         # is about: category words around it, then its touchpoints.
         for span in cues(doc, "pain_category:"):
             votes[span.label_.split(":", 1)[1]] += 0.5
-        for touchpoint in doc._.voicemap_touchpoints or {}:
+        for touchpoint in ext.get(doc, "voicemap_touchpoints") or {}:
             category = self.category_of_touchpoint.get(touchpoint)
             if category:
                 votes[category] += 0.4
         return max(votes, key=votes.get) if votes else None
 
     def __call__(self, doc: Doc) -> Doc:
-        require_cues(doc, "voicemap/pain_point")
-        evidence = self._apply_contrast(doc, self._cue_evidence(doc) + self._tone_evidence(doc))
-        if self._wishful(doc):
+        found_cues = require_cues(doc, "voicemap/pain_point")
+        evidence = self._apply_contrast(doc, self._cue_evidence(found_cues) + self._tone_evidence(doc))
+        if found_cues.prefixed("pain:wishes"):
             evidence = [Evidence(e.span, e.category, e.weight * (WEAK_WHEN_WISHING if e.weight < 1 else 1), e.text)
                         for e in evidence]
         total = sum(e.weight for e in evidence)
         if total < PAIN_AT:
-            doc._.voicemap_pain, doc._.voicemap_pain_category, doc._.voicemap_pain_cue = False, None, None
+            for name in ("voicemap_pain_category", "voicemap_pain_cue"):
+                ext.put(doc, name, None)
+            ext.put(doc, "voicemap_pain", False)
             return doc
         strongest = max(evidence, key=lambda e: (e.weight, e.span is not None, len(e.text)))
-        doc._.voicemap_pain = True
-        doc._.voicemap_pain_cue = strongest.text
-        doc._.voicemap_pain_category = self._category(doc, evidence)
-        touchpoints = doc._.voicemap_touchpoints
-        if touchpoints is not None and not touchpoints and doc._.voicemap_pain_category in PRODUCT_CATEGORIES:
-            touchpoints["product"] = f"{doc._.voicemap_pain_category} problem"  # "it freezes": the product
+        ext.put(doc, "voicemap_pain", True)
+        ext.put(doc, "voicemap_pain_cue", strongest.text)
+        category = self._category(doc, evidence)
+        ext.put(doc, "voicemap_pain_category", category)
+        touchpoints = ext.get(doc, "voicemap_touchpoints")
+        if touchpoints is not None and not touchpoints and category in PRODUCT_CATEGORIES:
+            touchpoints["product"] = f"{category} problem"  # "it freezes": the product
         return doc
 
 

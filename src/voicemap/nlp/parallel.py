@@ -9,7 +9,10 @@ seconds to start (import spaCy, load the model), so small inputs are tagged in t
 calling process, where the tagger is already loaded.
 
 Every statement is its own Doc, so a statement's tags never depend on its batch or on
-which process tagged it; results come back in input order. A worker checks that it
+which process tagged it; results come back in input order. Texts may come from an
+iterator (an import streaming a file): they are read only as fast as they are tagged,
+a few chunks ahead, and while the workers load the calling process tags the first
+chunks itself, so their start-up is not time lost. A worker checks that it
 built the same pipeline as the caller (a fingerprint of the pipe names, voicemap's
 component settings and the codebook file), and if it did not — or the pool breaks —
 the rest is tagged in-process, never silently differently.
@@ -24,10 +27,11 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -155,6 +159,8 @@ class ParallelTagger:
         self.recipe = recipe_for(tagger) if self.workers > 1 else None
         self.disabled: str | None = None if self.recipe else "single worker or a tagger that cannot be rebuilt"
         self._pool: ProcessPoolExecutor | None = None
+        self._ready: list[Future] = []  # one no-op task per worker: done once that worker has loaded
+        self.tagged_in_workers = 0  # statements whose tags came from a worker process
 
     def __getattr__(self, name: str):
         if name == "tagger":  # not set yet: never recurse
@@ -172,21 +178,41 @@ class ParallelTagger:
         return self.disabled is None and count >= self.min_parallel
 
     def prepare(self, expected: int) -> None:
-        """Start the workers now if about `expected` statements are coming: they load while the caller segments."""
-        if self.uses_workers(expected) and self._pool is None and self._ensure_pool() is not None:
+        """Start the workers now if about `expected` statements are coming: they load while the caller reads."""
+        if self.uses_workers(expected):
+            self._start_workers()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Start the workers and wait until one has loaded (for measuring the workers, not their start-up)."""
+        self._start_workers()
+        done, _ = wait(self._ready, timeout=timeout, return_when=FIRST_COMPLETED)
+        return bool(done) and self.disabled is None
+
+    def _start_workers(self) -> None:
+        if self._pool is None and self._ensure_pool() is not None:
             try:
                 with _main_module_hidden():
-                    for _ in range(self.workers):
-                        self._pool.submit(_ready)
+                    self._ready = [self._pool.submit(_ready) for _ in range(self.workers)]
             except (OSError, RuntimeError) as exc:
                 self._disable(f"could not start worker processes ({exc})")
 
     def tag_texts(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Tags]:
-        texts = texts if isinstance(texts, Sequence) else list(texts)
-        if not self.uses_workers(len(texts)) or self._ensure_pool() is None:
+        """Tags for `texts`, in order; an iterator is read as it is tagged, never all at once."""
+        if self.disabled is not None:
+            big = False
+        elif isinstance(texts, Sequence):
+            big = self.uses_workers(len(texts))
+        else:  # read up to the threshold to learn whether the input is big
+            texts = iter(texts)
+            first = list(islice(texts, max(1, self.min_parallel)))
+            big = self.uses_workers(len(first))
+            texts = chain(first, texts)
+        if big:
+            self._start_workers()
+        if not big or self._pool is None:
             yield from self.tagger.tag_texts(texts, batch_size=batch_size)
             return
-        yield from self._tag_in_pool(texts, batch_size)
+        yield from self._tag_in_pool(iter(texts), batch_size)
 
     def tag(self, text: str) -> Tags:
         return self.tagger.tag(text)
@@ -205,31 +231,54 @@ class ParallelTagger:
         self.disabled = reason
         self.close()
 
-    def _tag_in_pool(self, texts: Sequence[str], batch_size: int) -> Iterator[Tags]:
-        pending: deque[Future] = deque()
-        next_start = done = 0  # next text to send; next text whose tags are due
+    def _workers_up(self) -> bool:
+        """Whether a worker has finished loading (until then the caller tags, rather than wait)."""
+        return not self._ready or any(future.done() for future in self._ready)
+
+    def _tag_in_pool(self, texts: Iterator[str], batch_size: int) -> Iterator[Tags]:
+        pending: deque[tuple[list[str], Future]] = deque()  # chunks sent, oldest first
         window = self.workers * WINDOW_PER_WORKER
         try:
-            while done < len(texts):
+            while True:
+                if not pending and not self._workers_up():
+                    chunk = list(islice(texts, self.chunk_size))
+                    if not chunk:
+                        return
+                    yield from self.tagger.tag_texts(chunk, batch_size=batch_size)
+                    continue
+                while len(pending) < window:
+                    chunk = list(islice(texts, self.chunk_size))  # a reader's error is raised from here, as is
+                    if not chunk:
+                        break
+                    pending.append((chunk, self._submit(chunk, batch_size)))
+                if not pending:
+                    return
                 try:
-                    while len(pending) < window and next_start < len(texts):
-                        chunk = list(texts[next_start:next_start + self.chunk_size])
-                        with _main_module_hidden():  # submit() is where the pool spawns its workers
-                            pending.append(self._pool.submit(_tag_chunk, chunk, batch_size))
-                        next_start += len(chunk)
-                    fingerprint, error, tags = pending.popleft().result()
+                    fingerprint, error, tags = pending[0][1].result()
                 except (BrokenProcessPool, OSError, RuntimeError) as exc:
                     fingerprint, error, tags = None, f"the worker processes failed ({exc})", []
                 if error or fingerprint != self.recipe.fingerprint:
+                    rest = chain.from_iterable(chunk for chunk, _ in pending)
+                    untagged = chain(list(rest), texts)
                     pending.clear()
                     self._disable(error or "a worker built a different pipeline than this process")
-                    yield from self.tagger.tag_texts(texts[done:], batch_size=batch_size)
+                    yield from self.tagger.tag_texts(untagged, batch_size=batch_size)
                     return
-                done += len(tags)
+                pending.popleft()
+                self.tagged_in_workers += len(tags)
                 yield from tags
         finally:
-            for future in pending:  # the caller stopped early (cancelled, or an error)
+            for _, future in pending:  # the caller stopped early (cancelled, or an error)
                 future.cancel()
+
+    def _submit(self, chunk: list[str], batch_size: int) -> Future:
+        try:
+            with _main_module_hidden():  # submit() is where the pool spawns its workers
+                return self._pool.submit(_tag_chunk, chunk, batch_size)
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            failed: Future = Future()
+            failed.set_exception(exc)  # reported like a task that failed: the rest is tagged in-process
+            return failed
 
     def close(self) -> None:
         """Stop the worker processes (waiting for any task still running)."""

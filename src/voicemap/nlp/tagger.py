@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from spacy.language import Language
+from spacy.symbols import ADP, ADV, NOUN, PROPN, VERB
 from spacy.tokens import Doc
 
 import voicemap.nlp.components  # noqa: F401  (registers the factories)
@@ -17,13 +18,16 @@ import voicemap.nlp.cues  # noqa: F401
 import voicemap.nlp.pain  # noqa: F401
 from voicemap.codebook import Codebook, load_codebook
 from voicemap.domain import Tags
+from voicemap.nlp import extensions as ext
 from voicemap.nlp.model import ModelInfo, load_language
 
 LIGHT_VERBS = frozenset({"be", "have", "do", "get", "go", "say", "think", "know", "feel", "make", "want",
                          "seem", "mean", "guess", "like", "let", "come", "take", "give", "see", "look", "try",
                          "need", "use", "would", "could", "can", "will", "should", "must", "may", "might"})
-# Order matters: cues and scores first, then emotions, the pain verdict, and the sentiment that reads it.
-VOICEMAP_PIPES = ("voicemap/cues", "voicemap/vader", "voicemap/text_model", "voicemap/touchpoints",
+OBJECT_POS = frozenset({NOUN, ADP, ADV, PROPN})
+# Order matters: scores and cues first, then emotions, the pain verdict, and the sentiment that reads it.
+# The text model gathers a batch of Docs; cues come after it, so their records live one Doc at a time.
+VOICEMAP_PIPES = ("voicemap/vader", "voicemap/text_model", "voicemap/cues", "voicemap/touchpoints",
                   "voicemap/emotions", "voicemap/pain_point", "voicemap/sentiment", "voicemap/stage")
 NEEDS_CODEBOOK = ("voicemap/cues", "voicemap/emotions", "voicemap/pain_point", "voicemap/stage")
 
@@ -46,11 +50,13 @@ def _actions(doc: Doc) -> list[str]:
         return []
     actions = []
     for token in doc:
-        if token.pos_ != "VERB" or token.lemma_.lower() in LIGHT_VERBS:
+        if token.pos != VERB:
+            continue
+        lemma = token.lemma_.lower()
+        if lemma in LIGHT_VERBS:
             continue
         objects = [c for c in token.children if c.dep_ in ("dobj", "prt")]
-        phrase = " ".join([token.lemma_.lower()] + [c.lemma_.lower() for c in objects if c.pos_ in ("NOUN", "ADP", "ADV", "PROPN")])
-        actions.append(phrase)
+        actions.append(" ".join([lemma] + [c.lemma_.lower() for c in objects if c.pos in OBJECT_POS]))
     return actions
 
 
@@ -58,26 +64,29 @@ def _content_lemmas(doc: Doc) -> list[str]:
     return [
         (t.lemma_ or t.lower_).lower()
         for t in doc
-        if t.is_alpha and not t.is_stop and len(t) > 2
+        if len(t) > 2 and t.is_alpha and not t.is_stop
     ]
 
 
 def doc_to_tags(doc: Doc) -> Tags:
-    ext = doc._
+    def get(name: str):
+        return ext.get(doc, name)
+
+    touchpoints, emotions = get("voicemap_touchpoints") or {}, get("voicemap_emotions") or {}
     return Tags(
-        stage=ext.voicemap_stage,
-        stage_confidence=ext.voicemap_stage_confidence,
-        stage_cue=ext.voicemap_stage_cue,
-        touchpoints=list(ext.voicemap_touchpoints or {}),
-        touchpoint_cues=dict(ext.voicemap_touchpoints or {}),
-        sentiment=ext.voicemap_sentiment,
-        sentiment_score=ext.voicemap_sentiment_score,
-        sentiment_cue=ext.voicemap_sentiment_cue,
-        emotions=list(ext.voicemap_emotions or {}),
-        emotion_cues=dict(ext.voicemap_emotions or {}),
-        pain=ext.voicemap_pain,
-        pain_category=ext.voicemap_pain_category,
-        pain_cue=ext.voicemap_pain_cue,
+        stage=get("voicemap_stage"),
+        stage_confidence=get("voicemap_stage_confidence"),
+        stage_cue=get("voicemap_stage_cue"),
+        touchpoints=list(touchpoints),
+        touchpoint_cues=dict(touchpoints),
+        sentiment=get("voicemap_sentiment"),
+        sentiment_score=get("voicemap_sentiment_score"),
+        sentiment_cue=get("voicemap_sentiment_cue"),
+        emotions=list(emotions),
+        emotion_cues=dict(emotions),
+        pain=get("voicemap_pain"),
+        pain_category=get("voicemap_pain_category"),
+        pain_cue=get("voicemap_pain_cue"),
         lemmas=_content_lemmas(doc),
         actions=_actions(doc),
     )

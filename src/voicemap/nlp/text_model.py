@@ -11,8 +11,10 @@ own tokens, so a statement's prediction never depends on its batch.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -28,8 +30,9 @@ _DIGITS = re.compile(r"\d")
 _WORDISH = re.compile(r"\w")
 
 
+@lru_cache(maxsize=65536)
 def normalise(token: str) -> str | None:
-    """The form a token is counted under; None for tokens that carry no signal."""
+    """The form a token is counted under; None for tokens that carry no signal (cached: words repeat)."""
     text = token.lower()
     if text.startswith("@") and len(text) > 1:
         return "@user"
@@ -67,9 +70,9 @@ def vectorise(batch: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> csr
     """Binary bag of features per row, L2-normalised (the same transform as in training)."""
     indptr, indices, values = [0], [], []
     for words in batch:
-        ids = sorted({vocabulary[f] for f in features(words) if f in vocabulary})
+        ids = sorted({index for index in map(vocabulary.get, features(words)) if index is not None})
         indices += ids
-        values += [1.0 / np.sqrt(len(ids))] * len(ids) if ids else []
+        values += [1.0 / math.sqrt(len(ids))] * len(ids) if ids else []
         indptr.append(len(indices))
     return csr_matrix((np.asarray(values, dtype=np.float32), np.asarray(indices, dtype=np.int64), indptr),
                       shape=(len(batch), len(vocabulary)))

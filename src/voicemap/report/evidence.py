@@ -8,7 +8,8 @@ the evidence, and long rambles are trimmed with […].
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from itertools import chain
+from typing import Any, Sequence
 
 MAX_QUOTE_CHARS = 260
 
@@ -25,24 +26,34 @@ def representative(rows: list[dict[str, Any]], k: int = 3) -> list[dict[str, Any
     """Up to k statements closest to the group's centre, at most one per participant."""
     if not rows:
         return []
-    lemma_sets = [set((row.get("lemmas") or "").split()) for row in rows]
-    frequency = Counter(lemma for lemmas in lemma_sets for lemma in lemmas)
+    chosen = most_typical([row["id"] for row in rows],
+                          [row.get("participant_id") or row.get("participant") for row in rows],
+                          [row.get("lemmas") for row in rows], k)
+    return [rows[index] for index in chosen]
 
-    def centrality(index: int) -> float:
-        lemmas = lemma_sets[index]
-        if not lemmas:
-            return 0.0
-        # Mean frequency of a statement's words in the group, damped for very short ones.
-        return sum(frequency[lemma] for lemma in lemmas) / len(lemmas) * min(1.0, len(lemmas) / 4)
 
-    order = sorted(range(len(rows)), key=lambda i: (-centrality(i), rows[i]["id"]))
+def most_typical(ids: Sequence[int], people: Sequence[Any], lemmas: Sequence[str | None], k: int) -> list[int]:
+    """`representative` over columns (positions of the chosen), for groups read straight from SQL.
+
+    A statement's centrality is the mean frequency of its words in the group, damped for very
+    short ones; ties go to the lower id. This reads every member once, so it is written with
+    C-level building blocks: a big stage has tens of thousands of statements.
+    """
+    lemma_sets = [set(text.split()) if text else set() for text in lemmas]
+    frequency = Counter(chain.from_iterable(lemma_sets))
+    count = frequency.__getitem__
+    order = []
+    for index, words in enumerate(lemma_sets):
+        size = len(words)
+        centrality = sum(map(count, words)) / size * min(1.0, size / 4) if size else 0.0
+        order.append((-centrality, ids[index], index))
+    order.sort()
     chosen, seen = [], set()
-    for index in order:
-        who = rows[index].get("participant_id") or rows[index].get("participant")
-        if who in seen:
+    for _, _, index in order:
+        if people[index] in seen:
             continue
-        seen.add(who)
-        chosen.append(rows[index])
+        seen.add(people[index])
+        chosen.append(index)
         if len(chosen) == k:
             break
     return chosen

@@ -7,39 +7,63 @@ figures are in a table). A stage with no evidence says so rather than inventing.
 
 from __future__ import annotations
 
-import json
-from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
+from voicemap.cluster.issues import statement_rows
 from voicemap.codebook import Codebook
-from voicemap.report.evidence import display_text, representative
+from voicemap.report.aggregate import (NOT_PAIN, PAIN, PAIN_BY_STAGE, counted, in_list, near_rounding_edge,
+                                       people_sql, ranked_codes, scoped_sql, sum_in_id_order, without_stage)
+from voicemap.report.evidence import display_text, most_typical
 from voicemap.report.markdown import escape_inline, mermaid_label, quote, share, table
 from voicemap.report.pitfalls import stage_issue_index, stage_issue_line
-from voicemap.store.query import StatementFilter, cite, select_statements, study_overview
+from voicemap.store.query import StatementFilter, cite, study_overview
 
 TOP_PAINS = 3
 QUOTES_PER_PAIN = 3
+UNCATEGORISED = "uncategorised"
 
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def net_sentiment(rows: list[dict[str, Any]]) -> float:
+@dataclass
+class StageStats:
+    """What the map says about one stage, counted in SQL over the statements coded to it."""
+
+    id: str
+    label: str
+    statements: int = 0
+    people: int = 0
+    sentiment_sum: float = 0.0
+    positive: int = 0
+    negative: int = 0
+    mixed: int = 0
+    pains: int = 0
+    emotions: list[tuple[str, int]] = field(default_factory=list)  # most frequent first
+    touchpoints: list[tuple[str, int]] = field(default_factory=list)
+    actions: list[tuple[str, int]] = field(default_factory=list)  # counted once per statement
+    pain_groups: list[tuple[str, int, int]] = field(default_factory=list)  # (category, statements, people), ranked
+
+    @property
+    def mean_sentiment(self) -> float:
+        return self.sentiment_sum / self.statements
+
+
+def net_sentiment(positive: int, negative: int, mixed: int, statements: int) -> float:
     """Share of positive minus share of negative statements (mixed counts half), in [-1, 1].
 
     Mean VADER compound hovers near 0 for every stage of real feedback (praise and
     complaints cancel out, and CX words like "cancel" score 0), so the curve uses the
     final sentiment labels, which also weigh cues and pain points.
     """
-    if not rows:
+    if not statements:
         return 0.0
-    positive = sum(r["sentiment"] == "positive" for r in rows)
-    negative = sum(r["sentiment"] == "negative" for r in rows) + 0.5 * sum(r["sentiment"] == "mixed" for r in rows)
-    return (positive - negative) / len(rows)
+    return (positive - (negative + 0.5 * mixed)) / statements
 
 
 def emotion_score(net: float) -> int:
@@ -47,10 +71,63 @@ def emotion_score(net: float) -> int:
     return max(1, min(5, round(3 + 2 * net)))
 
 
-def _stage_rows(db: Database, stage: str, flt: StatementFilter | None) -> list[dict[str, Any]]:
-    base = flt or StatementFilter()
-    scoped = StatementFilter(**{**base.__dict__, "stage": stage})
-    return list(select_statements(db, scoped))
+def stage_stats(db: Database, codebook: Codebook, flt: StatementFilter | None = None) -> list[StageStats]:
+    """Every stage's figures in a few grouped queries (a stage's filter is `flt` with the stage set)."""
+    base = without_stage(flt)
+    ids = [s.id for s in codebook.stages]
+    staged = [in_list("s.stage", ids)]
+    labels = {s.id: s.label for s in codebook.stages}
+    stats = {stage_id: StageStats(stage_id, label) for stage_id, label in labels.items()}
+    for stage, *figures in counted(
+            db, f"s.stage, count(*), {people_sql()}, sum(coalesce(s.sentiment_score, 0)), "
+                "sum(s.sentiment is 'positive'), sum(s.sentiment is 'negative'), sum(s.sentiment is 'mixed'), "
+                f"sum({PAIN})", base, staged, ids, tail=" group by s.stage"):
+        stats[stage] = StageStats(stage, labels[stage], *figures)
+        if near_rounding_edge(stats[stage].mean_sentiment):  # print what the statements add up to in order
+            stats[stage].sentiment_sum = sum_in_id_order(db, "s.sentiment_score", base, ["s.stage = ?"], [stage])
+    for name, per_statement in (("emotions", False), ("touchpoints", False), ("actions", True)):
+        for stage, codes in ranked_codes(db, name, "s.stage", base, staged, ids, per_statement=per_statement).items():
+            setattr(stats[stage], name, codes)
+    category = f"coalesce(nullif(s.pain_category, ''), '{UNCATEGORISED}')"
+    groups: dict[str, list] = {}
+    for stage, name, n, people in counted(db, f"s.stage, {category} as category, count(*), {people_sql()}", base,
+                                          staged + [PAIN], ids, tail=PAIN_BY_STAGE + ", category"):
+        groups.setdefault(stage, []).append((name, n, people))
+    for stage, items in groups.items():
+        stats[stage].pain_groups = sorted(items, key=lambda g: (-g[2], -g[1], g[0]))
+    return [stats[s.id] for s in codebook.stages]
+
+
+WORKS = "what works"  # the quote group of a stage's positive statements that are not pain points
+
+
+def stage_quotes(db: Database, stats: list[StageStats], flt: StatementFilter | None = None
+                 ) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """(stage, pain category or `WORKS`) -> the representative statements the map quotes.
+
+    One pass reads the id, participant and lemmas of the statements in the quoted groups (each
+    stage's top pain categories and its positive statements); the choice needs every member's
+    lemmas, but only the chosen statements are read whole, for their citations.
+    """
+    wanted = {(stage.id, category) for stage in stats for category, _, _ in stage.pain_groups[:TOP_PAINS]}
+    category = f"coalesce(nullif(s.pain_category, ''), '{UNCATEGORISED}')"
+    shown = [stage.id for stage in stats if stage.statements]
+    sql, params = scoped_sql(f"s.stage, {PAIN}, {category}, s.id, s.participant_id, s.lemmas", without_stage(flt),
+                             [in_list("s.stage", shown), f"({PAIN} or ({NOT_PAIN} and s.sentiment = 'positive'))"],
+                             shown)
+    groups: dict[tuple[str, str], tuple[list, list, list]] = {}  # ids, people, lemmas
+    for stage, pain, name, statement_id, who, lemmas in db.execute(sql, params):
+        key = (stage, name) if pain else (stage, WORKS)
+        if pain and key not in wanted:
+            continue
+        ids, people, texts = groups.setdefault(key, ([], [], []))
+        ids.append(statement_id)
+        people.append(who)
+        texts.append(lemmas)
+    chosen = {key: [ids[i] for i in most_typical(ids, people, texts, 2 if key[1] == WORKS else QUOTES_PER_PAIN)]
+              for key, (ids, people, texts) in groups.items()}
+    full = statement_rows(db, [i for picked in chosen.values() for i in picked])
+    return {key: [full[i] for i in picked] for key, picked in chosen.items()}
 
 
 def _overview_block(db: Database, overview: dict[str, Any], codebook: Codebook) -> list[str]:
@@ -69,90 +146,73 @@ def _overview_block(db: Database, overview: dict[str, Any], codebook: Codebook) 
     ]
 
 
-def _curve(stats: list[tuple[str, str, list[dict]]]) -> list[str]:
+def _curve(stats: list[StageStats]) -> list[str]:
     lines = ["## Emotion curve", "",
              "Score per stage from 1 to 5: 3 + 2 × (share of positive − share of negative statements); "
              "above 3 customers are mostly pleased, below 3 mostly unhappy.", "",
              "```mermaid", "journey", "    title Customer sentiment by stage"]
-    for stage_id, label, rows in stats:
-        if rows:
-            score = emotion_score(net_sentiment(rows))
-            lines.append(f"    section {mermaid_label(label)}")
-            lines.append(f"      {mermaid_label(label)} ({len(rows)} statements): {score}: Customers")
+    for stage in stats:
+        if stage.statements:
+            score = emotion_score(net_sentiment(stage.positive, stage.negative, stage.mixed, stage.statements))
+            lines.append(f"    section {mermaid_label(stage.label)}")
+            lines.append(f"      {mermaid_label(stage.label)} ({stage.statements} statements): {score}: Customers")
     lines += ["```", ""]
     return lines
 
 
-def _summary_table(stats: list[tuple[str, str, list[dict]]], participants: int) -> list[str]:
+def _summary_table(stats: list[StageStats], participants: int) -> list[str]:
     rows = []
-    for stage_id, label, stage_rows in stats:
-        if not stage_rows:
-            rows.append([label, 0, f"0 of {participants}", "—", "—", "—", "no evidence"])
+    for stage in stats:
+        if not stage.statements:
+            rows.append([stage.label, 0, f"0 of {participants}", "—", "—", "—", "no evidence"])
             continue
-        people = {r["participant_id"] for r in stage_rows}
-        mean = sum(r["sentiment_score"] or 0 for r in stage_rows) / len(stage_rows)
-        emotions = Counter(e for r in stage_rows for e in r["emotions"])
-        pains = sum(r["pain"] for r in stage_rows)
-        positive = sum(r["sentiment"] == "positive" for r in stage_rows)
-        negative = sum(r["sentiment"] in ("negative", "mixed") for r in stage_rows)
-        rows.append([label, len(stage_rows), share(len(people), participants), f"{positive} / {negative}",
-                     f"{mean:+.2f}", emotions.most_common(1)[0][0] if emotions else "—",
-                     share(pains, len(stage_rows))])
+        rows.append([stage.label, stage.statements, share(stage.people, participants),
+                     f"{stage.positive} / {stage.negative + stage.mixed}", f"{stage.mean_sentiment:+.2f}",
+                     stage.emotions[0][0] if stage.emotions else "—", share(stage.pains, stage.statements)])
     headers = ["Stage", "Statements", "Participants", "Positive / negative", "Mean VADER", "Top emotion",
                "Pain points"]
     return ["## Stages at a glance", "", table(headers, rows), ""]
 
 
-def _stage_section(codebook: Codebook, stage_id: str, label: str, rows: list[dict], participants: int,
-                   redact: bool = False, pseudonymise: bool = False) -> list[str]:
-    definition = next(c.definition for c in codebook.stages if c.id == stage_id)
-    lines = [f"## {escape_inline(label)}", "", f"*{escape_inline(definition)}*", ""]
-    if not rows:
+def _stage_section(codebook: Codebook, stage: StageStats, quotes: dict[tuple[str, str], list[dict[str, Any]]],
+                   participants: int, redact: bool = False, pseudonymise: bool = False) -> list[str]:
+    definition = next(c.definition for c in codebook.stages if c.id == stage.id)
+    lines = [f"## {escape_inline(stage.label)}", "", f"*{escape_inline(definition)}*", ""]
+    if not stage.statements:
         return lines + ["**No evidence collected for this stage.** No statement in the data was coded to it, "
                         "so nothing is claimed here.", ""]
-    people = {r["participant_id"] for r in rows}
-    mean = sum(r["sentiment_score"] or 0 for r in rows) / len(rows)
-    lines += [f"**Evidence:** {len(rows)} statements from {share(len(people), participants)} participants. "
-              f"Average sentiment {mean:+.2f}.", ""]
+    lines += [f"**Evidence:** {stage.statements} statements from {share(stage.people, participants)} participants. "
+              f"Average sentiment {stage.mean_sentiment:+.2f}.", ""]
 
-    actions = Counter(a for r in rows for a in set(r["actions"]))
-    if actions:
+    if stage.actions:
         # actions hold the customer's own words ("email support@..."), so they are redacted like quotes
-        top = ", ".join(f"{escape_inline(display_text(a, redact))} ({n})" for a, n in actions.most_common(6))
+        top = ", ".join(f"{escape_inline(display_text(a, redact))} ({n})" for a, n in stage.actions[:6])
         lines += [f"**What customers do:** {top}", ""]
-    touchpoints = Counter(t for r in rows for t in r["touchpoints"])
-    if touchpoints:
+    if stage.touchpoints:
         lines += ["**Touchpoints:** " + ", ".join(
-            f"{escape_inline(codebook.label('touchpoint', t))} ({n})" for t, n in touchpoints.most_common(8)), ""]
-    emotions = Counter(e for r in rows for e in r["emotions"])
-    if emotions:
+            f"{escape_inline(codebook.label('touchpoint', t))} ({n})" for t, n in stage.touchpoints[:8]), ""]
+    if stage.emotions:
         lines += ["**Emotions:** " + ", ".join(
-            f"{escape_inline(codebook.label('emotion', e))} ({n})" for e, n in emotions.most_common()), ""]
+            f"{escape_inline(codebook.label('emotion', e))} ({n})" for e, n in stage.emotions), ""]
     else:
         lines += ["**Emotions:** none expressed explicitly.", ""]
 
-    pains = [r for r in rows if r["pain"]]
-    by_category: dict[str, list[dict]] = {}
-    for row in pains:
-        by_category.setdefault(row["pain_category"] or "uncategorised", []).append(row)
-    ranked = sorted(by_category.items(), key=lambda kv: (-len({r["participant_id"] for r in kv[1]}), -len(kv[1]), kv[0]))
+    ranked = stage.pain_groups
     if not ranked:
         lines += ["**Pain points:** none reported at this stage.", ""]
     else:
         lines += ["### Top pain points", ""]
-        for category, group in ranked[:TOP_PAINS]:
-            who = {r["participant_id"] for r in group}
-            name = codebook.label("pain_category", category) if category != "uncategorised" else "Uncategorised"
-            lines += [f"**{escape_inline(name)}**: {plural(len(group), 'statement')} from {share(len(who), participants)} participants", ""]
-            for row in representative(group, QUOTES_PER_PAIN):
+        for category, count, people in ranked[:TOP_PAINS]:
+            name = codebook.label("pain_category", category) if category != UNCATEGORISED else "Uncategorised"
+            lines += [f"**{escape_inline(name)}**: {plural(count, 'statement')} from {share(people, participants)} participants", ""]
+            for row in quotes.get((stage.id, category), []):
                 lines += [quote(display_text(row["text"], redact), cite(row, pseudonymise)), ""]
         if len(ranked) > TOP_PAINS:
-            rest = ", ".join(f"{escape_inline(c)} ({len(g)})" for c, g in ranked[TOP_PAINS:])
+            rest = ", ".join(f"{escape_inline(c)} ({n})" for c, n, _ in ranked[TOP_PAINS:])
             lines += [f"Other pain points here: {rest}.", ""]
-    positives = [r for r in rows if not r["pain"] and r["sentiment"] == "positive"]
-    if positives:
+    if quotes.get((stage.id, WORKS)):
         lines += ["### What works", ""]
-        for row in representative(positives, 2):
+        for row in quotes[(stage.id, WORKS)]:
             lines += [quote(display_text(row["text"], redact), cite(row, pseudonymise)), ""]
     return lines
 
@@ -180,18 +240,19 @@ def render_journey_map(db: Database, codebook: Codebook, title: str = "Customer 
     """The whole journey map as Markdown."""
     overview = study_overview(db)
     participants = overview["participants"]
-    stats = [(s.id, s.label, _stage_rows(db, s.id, flt)) for s in codebook.stages]
     lines = [f"# {escape_inline(title)}", "",
              f"*Generated by voicemap on {today or date.today().isoformat()}.*", ""]
     lines += _overview_block(db, overview, codebook)
     if overview["statements"] == 0:
         return "\n".join(lines + ["No statements imported yet: run `voicemap import PATH` first.", ""])
+    stats = stage_stats(db, codebook, flt)
     lines += _summary_table(stats, participants)
     lines += _curve(stats)
-    issue_index = stage_issue_index(db)  # recurring issues of the current cluster run; empty before clustering
-    for stage_id, label, rows in stats:
-        lines += _stage_section(codebook, stage_id, label, rows, participants, redact, pseudonymise)
-        lines += stage_issue_line(issue_index, rows)
+    issue_index = stage_issue_index(db, flt)  # recurring issues of the current cluster run; empty before clustering
+    quotes = stage_quotes(db, stats, flt)
+    for stage in stats:
+        lines += _stage_section(codebook, stage, quotes, participants, redact, pseudonymise)
+        lines += stage_issue_line(issue_index.get(stage.id, {}))
     unstaged = db.execute("select count(*) from statements where stage is null").fetchone()[0]
     lines += [f"*{unstaged} statements expressed no journey stage and are not shown by stage.*", ""]
     lines += _methods(overview, model_name)

@@ -14,6 +14,8 @@ from typing import Any, Iterator
 
 from sqlite_utils import Database
 
+from voicemap.store.metadata import metadata_clause
+
 BASE_SQL = """
 select s.id, s.source_id, src.name as source, src.path as source_path, src.kind as source_kind,
        s.participant_id, p.label as participant, p.pseudonym, s.text, s.start, s.end, s.location,
@@ -61,8 +63,9 @@ class StatementFilter:
                 params.append(value)
         for column, value in (("touchpoints", self.touchpoint), ("emotions", self.emotion)):
             if value:
-                clauses.append(f"exists (select 1 from json_each(s.{column}) where value = ?)")
-                params.append(value)
+                clause, clause_params = code_list_clause(column, [value])
+                clauses.append(clause)
+                params += clause_params
         if self.pain is not None:
             clauses.append("s.pain = ?")
             params.append(int(self.pain))
@@ -73,12 +76,31 @@ class StatementFilter:
             clauses.append(f"s.id in ({','.join('?' * len(self.statement_ids))})" if self.statement_ids else "0")
             params += list(self.statement_ids)
         for key, value in self.metadata.items():
-            clauses.append("json_extract(u.metadata, ?) = ? collate nocase")
-            params += [f'$."{key}"', value]
+            clause, clause_params = metadata_clause(key, value)
+            clauses.append(clause)
+            params += clause_params
         for clause, clause_params in self.extra_where:
             clauses.append(clause)
             params += clause_params
         return (" where " + " and ".join(clauses)) if clauses else "", params
+
+
+_PLAIN_CODE = re.compile(r'^[ !#-\[\]-~]+$')  # printable ASCII but '"' and '\\': written as is inside JSON
+
+
+def code_list_clause(column: str, values: list[str]) -> tuple[str, list[Any]]:
+    """A WHERE clause on statements `s`: the JSON list in `column` holds any of `values`.
+
+    `instr` on the stored JSON rules out most rows without parsing them (a code written
+    verbatim in the list text is a necessary condition); `json_each` then decides, so the
+    result is exactly that of `json_each` alone, several times faster on a large study.
+    """
+    marks = ",".join("?" * len(values))
+    exact = f"exists (select 1 from json_each(s.{column}) where value in ({marks}))"
+    if not values or not all(isinstance(v, str) and _PLAIN_CODE.match(v) for v in values):
+        return exact, list(values)
+    quick = " or ".join(f"instr(s.{column}, ?)" for _ in values)
+    return f"({quick}) and {exact}", list(values) + list(values)
 
 
 def fts_query(text: str) -> str:
@@ -156,7 +178,8 @@ def cite(row: dict[str, Any], pseudonymise: bool = False) -> str:
 def study_overview(db: Database) -> dict[str, Any]:
     """Counts and date range for the 'study at a glance' block."""
     one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
-    dates = db.execute("select min(date), max(date) from statements where date is not null and date != ''").fetchone()
+    # Each bound is one look-up in the date index; `date > ''` is `date is not null and date != ''` for a text column.
+    dates = [one(f"select {bound}(date) from statements where date > ''") for bound in ("min", "max")]
     kinds = {r["kind"]: r["n"] for r in db.query("select kind, count(*) as n from sources group by kind")}
     return {
         "sources": one("select count(*) from sources"),

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from voicemap.domain import Source, Statement, Tags, Utterance
 from voicemap.store.db import utc_now
+from voicemap.store.metadata import index_source_metadata, unindex_source_metadata
 
 AUTO_ORIGIN = "rule"
 MODEL_ORIGIN = "model"
@@ -209,6 +210,7 @@ class StagedSource:
             select ? + s.local_id + 1, ?, u.id, u.participant_id, s.local_id, {values}
             from temp.{self.prefix}statements s join utterances u on u.id = ? + s.local_utterance + 1
             order by s.local_id""", [statement_base, source_id, utterance_base])
+        index_source_metadata(db, source_id)  # metadata filters look statements up by key and value
         if "tags" in self._columns:
             tag_columns = [c for c in self._columns["tags"] if c != "statement_id"]
             db.execute(f"""
@@ -244,6 +246,7 @@ def delete_source(db: Database, source_id: int) -> None:
     statement_ids = "select id from statements where source_id = ?"
     db.execute(f"delete from tags where statement_id in ({statement_ids})", [source_id])
     db.execute(f"delete from corrections where statement_id in ({statement_ids})", [source_id])
+    unindex_source_metadata(db, source_id)
     db.execute("delete from statements where source_id = ?", [source_id])
     db.execute("delete from utterances where source_id = ?", [source_id])
     db.execute("update participants set first_source_id = null where first_source_id = ?", [source_id])
@@ -272,8 +275,11 @@ def replace_auto_tags(db: Database, items: Iterable[tuple[int, Tags]]) -> int:
             f"select distinct statement_id from tags where origin = 'human' and statement_id in "
             f"({','.join('?' * len(chunk))})", chunk))
     db.conn.executemany("delete from tags where statement_id = ? and origin != 'human'", [(i,) for i in ids])
-    db["tags"].insert_all([row for statement_id, tags in items for row in tag_rows(statement_id, tags, now)],
-                          batch_size=2000)
+    rows = [row for statement_id, tags in items for row in tag_rows(statement_id, tags, now)]
+    if rows:  # plain executemany: sqlite-utils' insert_all costs more than the insert itself here
+        columns = list(rows[0])
+        db.conn.executemany(f"insert into tags ({', '.join(f'[{c}]' for c in columns)}) "
+                            f"values ({', '.join('?' * len(columns))})", [tuple(row.values()) for row in rows])
     automatic = [(statement_id, effective_columns(tags)) for statement_id, tags in items if statement_id not in coded]
     if automatic:
         columns = list(automatic[0][1])

@@ -153,8 +153,9 @@ class JobsMixin:
         finally:
             db.conn.close()
         verb = "Stopped after re-tagging" if report.cancelled else "Re-tagged"
-        self.post_message(WorkFinished("re-tag", f"{verb} **{report.done:,}** of {report.total:,} statements; the "
-                                       f"human codes of {report.human_coded:,} statements were kept as they were.",
+        why = f"{report.reason}. " if report.reason else ""
+        self.post_message(WorkFinished("re-tag", f"{why}{verb} **{report.done:,}** of {report.total:,} statements; "
+                                       f"the human codes of {report.human_coded:,} statements were kept as they were.",
                                        changed=report.done > 0))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=HEAVY, description="Cluster")
