@@ -187,3 +187,14 @@ def test_cli_says_what_changed_and_keeps_human_codes(tagged_study, tmp_path, mon
     assert f"Re-tagged {total:,} of {total:,} statements" in result.output
     assert "human codes of 2 statements kept" in result.output
     assert get_setting(open_db(path), RECORD_KEY)
+
+
+def test_a_fresh_import_needs_no_retag_until_the_codebook_changes(tmp_path, tagger, edited_tagger, sample_dir):
+    from voicemap.importer import import_paths
+
+    db = open_db(tmp_path / "fresh.db")
+    assert not import_paths(db, [sample_dir / "survey_2026_q1.csv"], tagger=tagger).failed
+    assert plan_retag(db, tagger).statement_ids == []  # the import recorded what tagged it
+    plan = plan_retag(db, edited_tagger)
+    total = db.execute("select count(*) from statements").fetchone()[0]
+    assert 0 < len(plan.statement_ids) < total  # only what the packaging edit can reach

@@ -28,6 +28,7 @@ from voicemap.nlp.parallel import ParallelTagger
 from voicemap.nlp.segment import split_statements
 from voicemap.store.db import utc_now
 from voicemap.store.write import StagedSource, TaggedStatement, delete_source, file_sha256, find_source_by_hash
+from voicemap.retag import note_tagged_sources
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (file name, statements done, statements in file)
@@ -210,6 +211,8 @@ def import_file(db: Database, path: Path, options: ReadOptions, tagger, import_i
                 result.source_id = staged.commit(sha256 or "", import_id)
                 if carried:
                     _restore_human_codes(db, result.source_id, carried)
+                # the re-tag record vouches for this file, so a later codebook edit re-tags only what it reaches
+                note_tagged_sources(db, tagger, [result.source_id])
         finally:
             staged.drop()
         result.status = "replaced" if previous else "imported"
