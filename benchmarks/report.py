@@ -24,8 +24,9 @@ HOW = """## How the import is built for scale
   the study with a few set-based INSERTs inside the file's single transaction. Memory holds only the utterances
   waiting for their tags, the study's write lock is held only for the copy, and a failure or cancel at any point
   (even on the file's last row) leaves nothing of the file.
-- **Cheap tagging components** (`nlp/`): cues are found once per statement by spaCy's PhraseMatcher and Matcher and
-  kept as a flat list read lazily (no Span objects); negation is checked only when a negation word precedes a cue;
+- **Cheap tagging components** (`nlp/`): cues are found once per statement by spaCy's PhraseMatcher and Matcher (a
+  codebook token pattern runs only on statements holding a word it requires, `nlp/pattern_gates.py`) and kept
+  as a flat list read lazily (no Span objects); negation is checked only when a negation word precedes a cue;
   the GoEmotions model scores a batch of statements with one matrix product; VADER runs once per statement.
 - **Lean pipeline** (`nlp/model.py`): NER is not loaded (tagging never reads it; redaction loads it on its own);
   the parser stays, because negation scope and customer actions read it (see *Choosing the pipeline*). The model's

@@ -5,7 +5,8 @@ stores (`doc._.voicemap_cues`: label, start, end of each, labelled `dimension:co
 read through `cue_list.py`), so cue matching happens in one pass and every tag can
 point at the words that triggered it; `doc._.voicemap_cue_spans` gives them as labelled
 Spans. Cue phrases match on the lowercase form and on the lemma, so "crash" finds
-"crashed"; the codebook's token patterns run through spaCy's Matcher.
+"crashed"; the codebook's token patterns run through spaCy's Matcher, a label's patterns
+only on statements holding a word they require (`pattern_gates.py`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from voicemap.codebook import Codebook, load_codebook
 from voicemap.nlp.cue_list import Cue, CueList, cue_list, cues, store_cues
+from voicemap.nlp.pattern_gates import GatedMatcher
 
 # [pain] lists that are not complaint families: read by the contrast and hedge logic, or by negation.
 NOT_PAIN_FAMILIES = ("contrast", "hedges", "negations")
@@ -65,9 +67,9 @@ class CueMatcher:
         self.codebook = cached_codebook(codebook_path)
         self.lower_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         # Patterns that test part of speech need a tagger; a blank pipeline uses only the others.
-        self.untagged_matcher = Matcher(nlp.vocab)
+        self.untagged_matcher = GatedMatcher(nlp.vocab)
         self.lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
-        self.token_matcher = Matcher(nlp.vocab)
+        self.token_matcher = GatedMatcher(nlp.vocab)
         self.use_lemmas = "lemmatizer" in nlp.pipe_names
         self.labels: dict[int, str] = {}
         for label, phrases in _cue_table(self.codebook).items():
