@@ -3,9 +3,9 @@
 For every configuration in `voicemap.nlp.model.PIPELINES` the same tagger is built
 (`VOICEMAP_PIPELINE`), timed bare and whole on the benchmark corpus, scored on the
 hand-labelled development set (tests/data/labelled_statements.jsonl) and, when the
-shared evaluation data is present, on a real labelled set, and compared tag by tag
-with the full pipeline on the corpus. The default should be the fastest
-configuration that loses no meaningful accuracy. Also times thinc's matrix
+shared evaluation data is present, on five real labelled sets, and compared tag by
+tag with the full pipeline on the corpus. `choose` applies the rule the default is
+picked by: the fastest configuration that loses no meaningful accuracy. Also times thinc's matrix
 products on blis against NumPy's BLAS, one thread, as voicemap runs them.
 """
 
@@ -23,6 +23,10 @@ EVAL_DATA = ROOT.parent / "shared" / "eval" / "data"
 CONFIGS = ("full", "no-ner", "no-parser", "blank")
 DIMENSIONS = ("stage", "touchpoint", "emotion", "sentiment", "pain", "pain_category")
 TAG_FIELDS = ("stage", "touchpoints", "emotions", "sentiment", "pain", "pain_category", "actions")
+# Real labelled sets (shared, read at run time) and how many test rows of each are scored.
+REAL_SETS = (("complaints", None), ("airline", 3000), ("goemotions", 3000), ("absa", None), ("banking77", None))
+# A drop larger than this in any score (F1 on one dimension of one set) counts as meaningful.
+TOLERANCE = 0.005
 
 
 @contextmanager
@@ -53,50 +57,32 @@ def _scores(tagger, labelled) -> dict[str, float]:
     return {score.dimension: score.value for score in result.scores}
 
 
-@contextmanager
-def actions_without_parse() -> Iterator[None]:
-    """Read actions without `Token.children` when there is no parse.
-
-    spaCy 3.8 leaves tokenizer special cases such as "She's" with dangling tree edges when
-    no parser runs, and `Token.children` on them crashes the process (a segfault in
-    `tagger._actions` on real data). Until the tagger guards that, parse-less
-    configurations are measured with this guard: verbs without their objects.
-    """
-    import voicemap.nlp.tagger as tagger_module
-
-    original = tagger_module._actions
-
-    def guarded(doc):
-        if doc.has_annotation("DEP"):
-            return original(doc)
-        if not doc.has_annotation("POS"):
-            return []
-        return [t.lemma_.lower() for t in doc if t.pos_ == "VERB" and t.lemma_.lower() not in tagger_module.LIGHT_VERBS]
-
-    tagger_module._actions = guarded
-    try:
-        yield
-    finally:
-        tagger_module._actions = original
-
-
-def compare_pipelines(texts: list[str], external: str | None = "complaints") -> list[dict]:
+def compare_pipelines(texts: list[str]) -> list[dict]:
     """One row per configuration: components, speeds, accuracy and agreement with `full`."""
-    with environment(VOICEMAP_WORKERS="1"), actions_without_parse():
-        return _compare(texts, external)
+    with environment(VOICEMAP_WORKERS="1"):
+        return _compare(texts)
 
 
-def _compare(texts: list[str], external: str | None) -> list[dict]:
-    from voicemap.evaluation.datasets import load_dataset, load_labelled_file
+def _real_sets() -> list:
+    """The shared labelled sets (test split), each capped so the comparison stays a few minutes."""
+    from voicemap.evaluation.datasets import load_dataset
+
+    sets = []
+    if EVAL_DATA.is_dir():
+        for name, limit in REAL_SETS:
+            try:
+                sets.append(load_dataset(name, EVAL_DATA, split="test", limit=limit))
+            except Exception as exc:  # the shared data is optional; say why a set was skipped
+                print(f"  ({name} not scored: {exc})")
+    return sets
+
+
+def _compare(texts: list[str]) -> list[dict]:
+    from voicemap.evaluation.datasets import load_labelled_file
     from voicemap.nlp.tagger import Tagger
 
     labelled = load_labelled_file(LABELLED) if LABELLED.is_file() else None
-    real = None
-    if external and EVAL_DATA.is_dir():
-        try:
-            real = load_dataset(external, EVAL_DATA, split="test")
-        except Exception as exc:  # the shared data is optional; say why it was skipped
-            print(f"  ({external} not scored: {exc})")
+    real_sets = _real_sets()
     rows, reference = [], None
     for config in CONFIGS:
         with environment(VOICEMAP_PIPELINE=config):
@@ -110,13 +96,29 @@ def _compare(texts: list[str], external: str | None) -> list[dict]:
         reference = reference or values
         agreement = {name: sum(a[i] == b[i] for a, b in zip(values, reference)) / len(values)
                      for i, name in enumerate(TAG_FIELDS)}
-        row = {"config": config, "components": trained, "bare": bare, "tagger": whole, "agreement": agreement,
-               "labelled": _scores(tagger, labelled) if labelled else {},
-               "real": _scores(tagger, real) if real else {}, "real_name": getattr(real, "name", None),
-               "real_rows": len(real.items) if real else 0}
-        rows.append(row)
-        print(f"  {config}: bare {bare:,.0f}/s, tagger {whole:,.0f}/s, pain F1 {row['labelled'].get('pain', 0):.3f}")
+        scores = {}
+        if labelled:
+            scores.update({f"labelled/{dim}": value for dim, value in _scores(tagger, labelled).items()})
+        for real in real_sets:
+            scores.update({f"{real.name}/{dim}": value for dim, value in _scores(tagger, real).items()})
+        rows.append({"config": config, "components": trained, "bare": bare, "tagger": whole,
+                     "agreement": agreement, "scores": scores,
+                     "rows": {real.name: len(real.items) for real in real_sets}})
+        print(f"  {config}: bare {bare:,.0f}/s, tagger {whole:,.0f}/s, "
+              f"pain F1 {scores.get('labelled/pain', 0):.3f}", flush=True)
     return rows
+
+
+def choose(rows: list[dict], tolerance: float = TOLERANCE) -> tuple[str, dict[str, float]]:
+    """The fastest configuration whose every score is within `tolerance` of the full pipeline's.
+
+    Returns it with the largest drop of each configuration, so the report can show the rule at work.
+    """
+    full = next(row for row in rows if row["config"] == "full")
+    drops = {row["config"]: max((full["scores"][key] - row["scores"].get(key, 0.0) for key in full["scores"]),
+                                default=0.0) for row in rows}
+    eligible = [row for row in rows if drops[row["config"]] <= tolerance]
+    return max(eligible, key=lambda row: row["tagger"])["config"], drops
 
 
 def compare_gemm(texts: list[str]) -> dict[str, float]:

@@ -28,8 +28,10 @@ HOW = """## How the import is built for scale
   codebook token pattern runs only on statements holding a word it requires, `nlp/pattern_gates.py`) and kept
   as a flat list read lazily (no Span objects); negation is checked only when a negation word precedes a cue;
   the GoEmotions model scores a batch of statements with one matrix product; VADER runs once per statement.
-- **Lean pipeline** (`nlp/model.py`): NER is not loaded (tagging never reads it; redaction loads it on its own);
-  the parser stays, because negation scope and customer actions read it (see *Choosing the pipeline*). The model's
+- **Lean pipeline** (`nlp/model.py`): NER and the parser are not loaded, chosen by the accuracy-against-speed
+  comparison in *Choosing the pipeline* (redaction loads NER on its own, for the few quotes it prints). Without a
+  parse, negation is a clause window and actions are read off part-of-speech tags (`nlp/actions.py`), and nothing
+  reads the dependency tree, which spaCy 3.8 can crash on when no parser set it. The model's
   attribute ruler finds its matches by table look-up (`nlp/attribute_rules.py`, same matches as spaCy's Matcher),
   and thinc's matrix products run on NumPy's BLAS with one thread (`VOICEMAP_GEMM=blis` switches back).
 - **Interactive reads** (`store/query.py`, `store/metadata.py`, migrations `004_performance_indexes`,
@@ -146,21 +148,26 @@ def _interactive(interactive: dict) -> list[str]:
 
 
 def _pipelines(pipelines: list[dict], gemm: dict | None) -> list[str]:
-    real = next((p["real_name"] for p in pipelines if p["real_name"]), None)
-    real_rows = next((p["real_rows"] for p in pipelines if p["real_rows"]), 0)
-    head = ("| configuration | trained components | bare (st/s) | tagger (st/s) | stage | touchpoint | emotion | "
-            "sentiment | pain F1 | pain category |" + (f" {real} pain F1 ({real_rows:,} rows) |" if real else "") +
-            " same tags as full: stage / pain / emotions / actions |")
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    from pipelines import choose
+
+    _, drops = choose(pipelines)
+    head = ("| configuration | trained components | bare (st/s) | tagger (st/s) | largest score drop vs full | "
+            "same tags as full: stage / pain / emotions / sentiment / actions |")
+    lines = [head, "|---|---|---:|---:|---:|---|"]
     for p in pipelines:
-        lab = p["labelled"]
-        cells = " | ".join(f"{lab.get(d, float('nan')):.3f}" for d in
-                           ("stage", "touchpoint", "emotion", "sentiment", "pain", "pain_category"))
         agree = p["agreement"]
-        same = " / ".join(f"{agree[k]:.1%}" for k in ("stage", "pain", "emotions", "actions"))
-        extra = f" {p['real'].get('pain', float('nan')):.3f} |" if real else ""
+        same = " / ".join(f"{agree[k]:.1%}" for k in ("stage", "pain", "emotions", "sentiment", "actions"))
         lines.append(f"| {p['config']} | {', '.join(p['components']) or '-'} | {_n(p['bare'])} | {_n(p['tagger'])} | "
-                     f"{cells} |{extra} {same} |")
+                     f"{drops[p['config']]:.3f} | {same} |")
+    rows_of = next((p["rows"] for p in pipelines if p.get("rows")), {})
+    keys = list(pipelines[0]["scores"])
+    lines += ["", "| set / dimension | " + " | ".join(p["config"] for p in pipelines) + " |",
+              "|---|" + "---:|" * len(pipelines)]
+    for key in keys:
+        name = key.split("/")[0]
+        rows = f" ({rows_of[name]:,} rows)" if name in rows_of else " (240 rows)" if name == "labelled" else ""
+        lines.append(f"| {key}{rows} | " + " | ".join(f"{p['scores'].get(key, float('nan')):.3f}" for p in pipelines)
+                     + " |")
     if gemm:
         lines += ["", f"thinc matrix products, default pipeline, one thread, bare: blis {_n(gemm['blis'])} statements/s, "
                       f"NumPy BLAS {_n(gemm['numpy'])} statements/s."]
@@ -182,24 +189,29 @@ def _costs(costs: tuple[list, list]) -> list[str]:
     return lines
 
 
-def _pipeline_decision(pipelines: list[dict]) -> list[str]:
+def _pipeline_decision(pipelines: list[dict], shipped: str) -> list[str]:
+    from pipelines import TOLERANCE, choose
+
     by = {p["config"]: p for p in pipelines}
-    if not {"full", "no-ner", "no-parser", "blank"} <= set(by):
-        return []
-    full, lean, flat, blank = by["full"], by["no-ner"], by["no-parser"], by["blank"]
-    real = lambda p: p["real"].get("pain", float("nan"))  # noqa: E731
-    return [
-        "**Default: `no-ner`.** Leaving NER out changes no tag (identical on every dimension above) and makes the "
-        f"bare pipeline {lean['bare'] / full['bare']:.1f}× faster. Leaving the parser out too is "
-        f"{flat['bare'] / lean['bare']:.1f}× faster bare but only {flat['tagger'] / lean['tagger']:.2f}× for the whole "
-        "tagger, keeps the verb but loses its object in "
-        f"{1 - flat['agreement']['actions']:.0%} of customer actions ('contact' for 'contact support', shown on the "
-        f"journey map), and scores {real(lean) - real(flat):.3f} lower pain F1 on real complaints — and it is not safe "
-        "yet: without a parser spaCy 3.8 leaves tokenizer special cases such as “She's” with broken tree edges, and "
-        "`Token.children` on them crashes the process (a segfault in `tagger._actions` on the complaints set; the row "
-        "above was measured with a guard in the benchmark). The blank pipeline is the fallback, not a choice: "
-        f"{real(lean) - real(blank):.3f} lower pain F1 on complaints, stage and sentiment lower, no actions.",
-    ]
+    chosen, drops = choose(pipelines)
+    full, pick = by["full"], by[chosen]
+    verdict = ("the shipped default" if chosen == shipped else
+               f"**not** the shipped default `{shipped}`: change `DEFAULT_PIPELINE` in nlp/model.py")
+    lines = [f"**Default: `{chosen}`** ({verdict}). The rule: the fastest configuration whose every score above is "
+             f"within {TOLERANCE} of the full pipeline's. `{chosen}` is {pick['tagger'] / full['tagger']:.1f}× faster "
+             f"than `full` for the whole tagger ({pick['bare'] / full['bare']:.1f}× bare) and its largest drop is "
+             f"{drops[chosen]:.3f}."]
+    if "actions" in pick["agreement"] and chosen != "full":
+        lines.append(f"Without a parser, customer actions are read off part-of-speech tags (`nlp/actions.py`): "
+                     f"{pick['agreement']['actions']:.1%} of statements get the same actions as with the parse; the "
+                     "rest differ mostly on time phrases (\"waited forty minutes\") that the parser itself labels "
+                     "inconsistently. Negation falls back to a clause window that looks through auxiliaries and "
+                     "adverbs (`nlp/negation.py`).")
+    for config in ("blank",):
+        if config in by:
+            lines.append(f"`{config}` is the fallback when no trained pipeline is installed, not a choice: its largest "
+                         f"drop is {drops[config]:.3f}.")
+    return [" ".join(lines)]
 
 
 def _why(rows: list[dict], costs: tuple[list, list] | None, interactive: dict | None = None) -> list[str]:
@@ -228,8 +240,7 @@ def _why(rows: list[dict], costs: tuple[list, list] | None, interactive: dict | 
             lines.append(
                 f"- **{THROUGHPUT_TARGET:,} statements/s.** {total:,.0f} µs of CPU a statement on {cores} busy cores is "
                 f"at most about {cores * 1e6 / total:,.0f} statements/s; the trained components alone would allow "
-                f"{cores * 1e6 / trained:,.0f}/s, so the trained pipeline with its parser is most of the cost (see "
-                "*Choosing the pipeline* for why the parser stays).")
+                f"{cores * 1e6 / trained:,.0f}/s, and voicemap's own work {cores * 1e6 / (ours + importing):,.0f}/s.")
     parallel = [r for r in rows if r["auto_uses_workers"]]
     if len(parallel) >= 2:
         low, high = parallel[0], parallel[-1]
@@ -293,7 +304,8 @@ def render(machine: dict, info, workers: int, rows: list[dict], interactive: dic
         lines += ["", "## Choosing the pipeline", "",
                   "Each configuration builds the same tagger with `VOICEMAP_PIPELINE`; speeds are statements/s in one "
                   "process on a sample of the corpus; scores are macro-F1 (pain: F1 of \"yes\") on the hand-labelled "
-                  "development set `tests/data/labelled_statements.jsonl` (240 statements) through the real import "
-                  "path, and the last column compares tags with the full pipeline's on the corpus sample."]
-        lines += [""] + _pipelines(pipelines, gemm) + [""] + _pipeline_decision(pipelines)
+                  "development set `tests/data/labelled_statements.jsonl` (240 statements) and on the shared "
+                  "real labelled sets (test split) through the real import path; the last column of the first table "
+                  "compares tags with the full pipeline's on the corpus sample."]
+        lines += [""] + _pipelines(pipelines, gemm) + [""] + _pipeline_decision(pipelines, info.pipeline)
     return "\n".join(lines) + "\n"

@@ -42,6 +42,24 @@ def tagger(codebook):
 
 
 @pytest.fixture(scope="session")
+def parsed_tagger(codebook):
+    """The trained pipeline with its parser (`VOICEMAP_PIPELINE=no-ner`), for the parse-reading code paths."""
+    import os
+
+    from voicemap.nlp.tagger import Tagger
+
+    saved = os.environ.get("VOICEMAP_PIPELINE")
+    os.environ["VOICEMAP_PIPELINE"] = "no-ner"
+    try:
+        return Tagger(codebook, quiet=True)
+    finally:
+        if saved is None:
+            os.environ.pop("VOICEMAP_PIPELINE")
+        else:
+            os.environ["VOICEMAP_PIPELINE"] = saved
+
+
+@pytest.fixture(scope="session")
 def blank_tagger(codebook):
     from voicemap.nlp.tagger import Tagger
 

@@ -11,7 +11,7 @@ from voicemap.evaluation.datasets import load_labelled_file
 from voicemap.evaluation.runner import evaluate
 
 LABELLED = Path(__file__).parent / "data" / "labelled_statements.jsonl"
-MODES = ["tagger", "blank_tagger"]
+MODES = ["tagger", "parsed_tagger", "blank_tagger"]  # default (no parser), with parser, blank
 
 
 @pytest.fixture(params=MODES)
@@ -51,6 +51,29 @@ def test_complaints_without_negative_words_are_found(any_tagger, text, category)
     tags = any_tagger.tag(text)
     assert tags.pain and tags.pain_category == category
     assert tags.sentiment == "negative"  # VADER alone scores these close to neutral
+
+
+@pytest.mark.parametrize("text", [
+    "The app doesnt work on my phone.",  # spaCy splits "doesnt" into "does" + "nt"
+    "I cant log in to my account.",
+    "The promo code wasnt helpful at all.",
+])
+def test_negations_typed_without_apostrophes_still_negate(any_tagger, text):
+    assert any_tagger.tag(text).pain
+
+
+@pytest.mark.parametrize("mode", ["tagger", "parsed_tagger"])
+@pytest.mark.parametrize("text", [
+    "The app doesn't seem to be working.",
+    "I emailed twice and nobody has answered.",
+])
+def test_negation_reaches_through_auxiliaries(request, mode, text):
+    assert request.getfixturevalue(mode).tag(text).pain
+
+
+def test_a_negation_stays_in_its_own_clause(any_tagger):
+    assert any_tagger.tag("There is nothing more infuriating than this website.").pain
+    assert not any_tagger.tag("Never had an issue, it just works.").pain
 
 
 def test_explicit_emotions_respect_negation(any_tagger):
@@ -115,6 +138,8 @@ def test_without_the_text_model_the_cues_still_tag(codebook):
 FLOORS = {
     "tagger": {"stage": 0.60, "touchpoint": 0.62, "emotion": 0.70, "sentiment": 0.57, "pain": 0.73,
                "pain_category": 0.38},
+    "parsed_tagger": {"stage": 0.60, "touchpoint": 0.62, "emotion": 0.70, "sentiment": 0.57, "pain": 0.73,
+                      "pain_category": 0.38},
     "blank_tagger": {"stage": 0.57, "touchpoint": 0.62, "emotion": 0.70, "sentiment": 0.55, "pain": 0.71,
                      "pain_category": 0.36},
 }

@@ -12,17 +12,20 @@ from __future__ import annotations
 from operator import attrgetter
 
 from spacy.strings import get_string_id
+from spacy.symbols import ADV, AUX, PART
 from spacy.tokens import Doc, Span, Token
 
-NEGATION_WORDS = frozenset({"not", "n't", "n’t", "never", "no", "nothing", "nobody", "none", "neither", "nor",
+NEGATION_WORDS = frozenset({"not", "n't", "n’t", "nt", "never", "no", "nothing", "nobody", "none", "neither", "nor",
                             "without", "hardly", "barely", "cannot", "nowhere", "noone", "dont", "didnt",
                             "doesnt", "cant", "couldnt", "wont", "isnt", "wasnt", "havent", "hasnt", "aint"})
 CLAUSE_BREAKS = frozenset({",", ";", ":", ".", "!", "?", "but", "however", "although", "though", "yet", "and",
-                           "because", "so", "which", "who", "that", "-", "–", "—"})
+                           "because", "so", "which", "who", "that", "what", "why", "how", "when", "where", "whether",
+                           "if", "-", "–", "—"})
 COMPLEMENT_DEPS = frozenset({"acomp", "attr", "xcomp", "dobj", "pobj", "advmod", "amod", "oprd", "nsubjpass", "prt",
                              "npadvmod", "conj"})
 NEGATING_CHILD_DEPS = frozenset({"det", "advmod", "nsubj", "nsubjpass", "npadvmod", "dobj"})
 WINDOW = 3
+MAX_REACH = 6  # tokens looked back at most, counted or not
 # "Nothing staff are excellent" (a survey answer missing its comma): a negating pronoun
 # only reaches the word right after it unless the parse links them ("nothing works").
 PRONOUN_NEGATORS = frozenset({"nothing", "nobody", "none", "noone", "nowhere", "neither"})
@@ -30,6 +33,8 @@ PRONOUN_NEGATORS = frozenset({"nothing", "nobody", "none", "noone", "nowhere", "
 
 _NEGATOR_IDS = frozenset(get_string_id(word) for word in NEGATION_WORDS)
 _NEG = get_string_id("neg")
+# Words the window looks through (with part-of-speech tags only): "seem to be", "has", "still", "even".
+_TRANSPARENT_POS = frozenset({AUX, PART, ADV})
 _LOWER_AND_DEP = attrgetter("lower", "dep")
 
 
@@ -73,13 +78,22 @@ def _negated_by_parse(token: Token, first: int) -> bool:
 
 
 def _negated_by_window(first: Token) -> bool:
+    """A negator at most WINDOW words back in the same clause; auxiliaries, "to" and adverbs
+    between them do not count ("doesn't seem to be working", "nobody has gotten back")."""
     doc = first.doc
-    for i in range(first.i - 1, max(-1, first.i - 1 - WINDOW), -1):
+    counted, between = 0, 0  # words counted towards the window; words of any kind passed over
+    for i in range(first.i - 1, max(-1, first.i - 1 - MAX_REACH), -1):
         word = doc[i]
         if word.lower_ in CLAUSE_BREAKS:
             return False
-        if _is_negator(word) and (word.lower_ not in PRONOUN_NEGATORS or i == first.i - 1):
+        if _is_negator(word) and (word.lower_ not in PRONOUN_NEGATORS or between == 0):
             return True
+        if word.pos != AUX:
+            between += 1  # a negating pronoun reaches only through auxiliaries: "nobody has answered"
+        if word.pos not in _TRANSPARENT_POS:
+            counted += 1
+            if counted == WINDOW:
+                return False
     return False
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from spacy.language import Language
-from spacy.symbols import ADP, ADV, NOUN, PROPN, VERB
 from spacy.tokens import Doc
 
 import voicemap.nlp.components  # noqa: F401  (registers the factories)
@@ -19,12 +18,9 @@ import voicemap.nlp.pain  # noqa: F401
 from voicemap.codebook import Codebook, load_codebook
 from voicemap.domain import Tags
 from voicemap.nlp import extensions as ext
+from voicemap.nlp.actions import actions
 from voicemap.nlp.model import ModelInfo, load_language
 
-LIGHT_VERBS = frozenset({"be", "have", "do", "get", "go", "say", "think", "know", "feel", "make", "want",
-                         "seem", "mean", "guess", "like", "let", "come", "take", "give", "see", "look", "try",
-                         "need", "use", "would", "could", "can", "will", "should", "must", "may", "might"})
-OBJECT_POS = frozenset({NOUN, ADP, ADV, PROPN})
 # Order matters: scores and cues first, then emotions, the pain verdict, and the sentiment that reads it.
 # The text model gathers a batch of Docs; cues come after it, so their records live one Doc at a time.
 VOICEMAP_PIPES = ("voicemap/vader", "voicemap/text_model", "voicemap/cues", "voicemap/touchpoints",
@@ -42,22 +38,6 @@ def build_pipeline(codebook_path: str = "", model: str | None = None, quiet: boo
             config = {"model": text_model}
         nlp.add_pipe(factory, name=factory.replace("/", "_"), config=config)
     return nlp, info
-
-
-def _actions(doc: Doc) -> list[str]:
-    """What the customer did: content verbs with their object ("skip week", "contact support")."""
-    if not doc.has_annotation("POS"):
-        return []
-    actions = []
-    for token in doc:
-        if token.pos != VERB:
-            continue
-        lemma = token.lemma_.lower()
-        if lemma in LIGHT_VERBS:
-            continue
-        objects = [c for c in token.children if c.dep_ in ("dobj", "prt")]
-        actions.append(" ".join([lemma] + [c.lemma_.lower() for c in objects if c.pos in OBJECT_POS]))
-    return actions
 
 
 def _content_lemmas(doc: Doc) -> list[str]:
@@ -88,7 +68,7 @@ def doc_to_tags(doc: Doc) -> Tags:
         pain_category=get("voicemap_pain_category"),
         pain_cue=get("voicemap_pain_cue"),
         lemmas=_content_lemmas(doc),
-        actions=_actions(doc),
+        actions=actions(doc),
     )
 
 
