@@ -90,6 +90,8 @@ def read_text(path: str | Path) -> tuple[str, str]:
 
 def strip_control_chars(text: str) -> str:
     """Unify line ends, then drop terminal escape sequences and control characters (not tabs or newlines)."""
+    if text.isprintable():  # no \r, ESC, control character or BOM: nothing to do (most cells)
+        return text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _ESCAPES.search(text) or _CONTROLS.search(text):
         text = _CONTROLS.sub("", _ESCAPES.sub("", text))

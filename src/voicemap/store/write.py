@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -25,6 +24,18 @@ AUTO_ORIGIN = "rule"
 MODEL_ORIGIN = "model"
 DIMENSIONS = ("stage", "touchpoint", "emotion", "sentiment", "pain", "pain_category")
 STAGE_PREFIX = "voicemap_stage_"
+# A tags row as staging and re-tagging build it; an automatic tag's coder, correction and
+# successor are NULL and its created_at is the time of the write, so those are not carried.
+TAG_COLUMNS = ("statement_id", "dimension", "value", "origin", "confidence", "cue")
+EFFECTIVE_COLUMNS = ("stage", "stage_confidence", "touchpoints", "emotions", "sentiment", "sentiment_score", "pain",
+                     "pain_category", "origin", "lemmas", "actions")
+UTTERANCE_COLUMNS = ("local_id", "label", "speaker", "is_customer", "text", "location", "line", "timestamp", "row_id",
+                     "rating", "date", "question", "metadata")
+STATEMENT_COLUMNS = ("local_id", "local_utterance", "text", "start", "end", "location", "rating", "date",
+                     *EFFECTIVE_COLUMNS)
+STAGED_COLUMNS = {"utterances": UTTERANCE_COLUMNS, "statements": STATEMENT_COLUMNS, "tags": TAG_COLUMNS}
+_METADATA_JSON = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) builds per call
+_code_lists: dict[tuple[str, ...], str] = {}  # JSON of code lists seen: a study has few distinct ones
 
 
 @dataclass
@@ -51,45 +62,50 @@ def origin_of(cue: str | None) -> str:
     return MODEL_ORIGIN if cue and cue.startswith("model ") else AUTO_ORIGIN
 
 
-def tag_rows(statement_id: int, tags: Tags, now: str) -> list[dict[str, Any]]:
-    """One tags-table row per automatic code, each with the cue that produced it."""
+def tag_rows(statement_id: int, tags: Tags) -> list[tuple[Any, ...]]:
+    """One tags-table row (TAG_COLUMNS) per automatic code, each with the cue that produced it."""
     rows = []
-
-    def add(dimension: str, value: str | None, confidence: float | None, cue: str | None) -> None:
-        rows.append({"statement_id": statement_id, "dimension": dimension, "value": value, "origin": origin_of(cue),
-                     "confidence": confidence, "cue": cue, "coder": None, "created_at": now,
-                     "correction_id": None, "superseded_by": None})
-
     if tags.stage:
-        add("stage", tags.stage, tags.stage_confidence, tags.stage_cue)
-    for touchpoint in tags.touchpoints:
-        add("touchpoint", touchpoint, None, tags.touchpoint_cues.get(touchpoint))
-    for emotion in tags.emotions:
-        add("emotion", emotion, None, tags.emotion_cues.get(emotion))
-    add("sentiment", tags.sentiment, tags.sentiment_score,
-        tags.sentiment_cue or f"VADER compound {tags.sentiment_score:+.3f}")
-    add("pain", "yes" if tags.pain else "no", None, tags.pain_cue)
+        rows.append((statement_id, "stage", tags.stage, origin_of(tags.stage_cue), tags.stage_confidence,
+                     tags.stage_cue))
+    for dimension, codes, cues in (("touchpoint", tags.touchpoints, tags.touchpoint_cues),
+                                   ("emotion", tags.emotions, tags.emotion_cues)):
+        for code in codes:
+            cue = cues.get(code)
+            rows.append((statement_id, dimension, code, origin_of(cue), None, cue))
+    cue = tags.sentiment_cue or f"VADER compound {tags.sentiment_score:+.3f}"
+    rows.append((statement_id, "sentiment", tags.sentiment, origin_of(cue), tags.sentiment_score, cue))
+    pain_origin = origin_of(tags.pain_cue)
+    rows.append((statement_id, "pain", "yes" if tags.pain else "no", pain_origin, None, tags.pain_cue))
     if tags.pain and tags.pain_category:
-        add("pain_category", tags.pain_category, None, tags.pain_cue)
+        rows.append((statement_id, "pain_category", tags.pain_category, pain_origin, None, tags.pain_cue))
     return rows
 
 
-def effective_columns(tags: Tags) -> dict[str, Any]:
-    """The statements-table columns that mirror the automatic tags."""
-    return {
-        "stage": tags.stage, "stage_confidence": tags.stage_confidence,
-        "touchpoints": json.dumps(tags.touchpoints), "emotions": json.dumps(tags.emotions),
-        "sentiment": tags.sentiment, "sentiment_score": round(tags.sentiment_score, 4),
-        "pain": int(tags.pain), "pain_category": tags.pain_category if tags.pain else None,
-        "origin": summary_origin(tags), "lemmas": " ".join(tags.lemmas), "actions": json.dumps(tags.actions),
-    }
+def code_list_json(codes: list[str]) -> str:
+    """`json.dumps(codes)`, remembered for lists of strings (a study repeats the same few lists)."""
+    key = tuple(codes)
+    try:
+        return _code_lists[key]
+    except (KeyError, TypeError):  # TypeError: something unhashable, not a list of codes
+        text = json.dumps(codes)
+    if len(_code_lists) < 20_000 and all(type(code) is str for code in key):  # as True == 1: only strings
+        _code_lists[key] = text
+    return text
+
+
+def effective_values(tags: Tags) -> tuple[Any, ...]:
+    """The statements-table columns (EFFECTIVE_COLUMNS) that mirror the automatic tags."""
+    return (tags.stage, tags.stage_confidence, code_list_json(tags.touchpoints), code_list_json(tags.emotions),
+            tags.sentiment, round(tags.sentiment_score, 4), int(tags.pain), tags.pain_category if tags.pain else None,
+            summary_origin(tags), " ".join(tags.lemmas), code_list_json(tags.actions))
 
 
 def summary_origin(tags: Tags) -> str:
     """"model" when any of the statement's automatic codes came from a trained model, else "rule"."""
-    cues = [tags.stage_cue, tags.pain_cue, tags.sentiment_cue, *tags.emotion_cues.values(),
-            *tags.touchpoint_cues.values()]
-    return MODEL_ORIGIN if any(origin_of(cue) == MODEL_ORIGIN for cue in cues) else AUTO_ORIGIN
+    cues = (tags.stage_cue, tags.pain_cue, tags.sentiment_cue, *tags.emotion_cues.values(),
+            *tags.touchpoint_cues.values())
+    return MODEL_ORIGIN if MODEL_ORIGIN in map(origin_of, cues) else AUTO_ORIGIN
 
 
 def participant_label(source: Source, utterance: Utterance) -> str:
@@ -118,7 +134,7 @@ class StagedSource:
         self.utterances = 0
         self.statements = 0
         self.now = utc_now()
-        self._columns: dict[str, list[str]] = {}
+        self._created: set[str] = set()
         StagedSource._count += 1
         self.prefix = f"{STAGE_PREFIX}{StagedSource._count}_"  # two staged sources never share tables
         self.drop()
@@ -130,41 +146,36 @@ class StagedSource:
             local_utterance = self.utterances
             self.utterances += 1
             label = participant_label(self.source, utterance) if utterance.is_customer else None
-            utterances.append({
-                "local_id": local_utterance, "label": label, "speaker": utterance.speaker,
-                "is_customer": int(utterance.is_customer), "text": utterance.text,
-                "location": utterance.location, "line": utterance.line, "timestamp": utterance.timestamp,
-                "row_id": utterance.row_id, "rating": utterance.rating, "date": utterance.date,
-                "question": utterance.question, "metadata": json.dumps(utterance.metadata, ensure_ascii=False),
-            })
+            utterances.append((
+                local_utterance, label, utterance.speaker, int(utterance.is_customer), utterance.text,
+                utterance.location, utterance.line, utterance.timestamp, utterance.row_id, utterance.rating,
+                utterance.date, utterance.question, _METADATA_JSON.encode(utterance.metadata),
+            ))
             for item in group:
                 local_statement = self.statements
                 self.statements += 1
-                statements.append({
-                    "local_id": local_statement, "local_utterance": local_utterance, "text": item.statement.text,
-                    "start": item.statement.start, "end": item.statement.end, "location": utterance.location,
-                    "rating": utterance.rating, "date": utterance.date, **effective_columns(item.tags),
-                })
-                tags.extend(tag_rows(local_statement, item.tags, self.now))
+                statement = item.statement
+                statements.append((
+                    local_statement, local_utterance, statement.text, statement.start, statement.end,
+                    utterance.location, utterance.rating, utterance.date, *effective_values(item.tags),
+                ))
+                tags.extend(tag_rows(local_statement, item.tags))
         with self.db.atomic():
             for name, rows in (("utterances", utterances), ("statements", statements), ("tags", tags)):
                 self._insert(name, rows)
 
-    def _insert(self, name: str, rows: list[dict[str, Any]]) -> None:
+    def _insert(self, name: str, rows: list[tuple[Any, ...]]) -> None:
+        """Append rows (tuples in STAGED_COLUMNS order) to a staging table, made on first use."""
         if not rows:
             return
-        if name not in self._columns:
-            self._columns[name] = list(rows[0])
-            columns = ", ".join(f"[{c}]" for c in self._columns[name])
-            self.db.execute(f"create temp table {self.prefix}{name} ({columns})")
-        columns = self._columns[name]
+        columns = STAGED_COLUMNS[name]
+        if name not in self._created:
+            # local_id as the rowid: the copy reads rows in that order without sorting them
+            definition = ", ".join(f"[{c}] integer primary key" if c == "local_id" else f"[{c}]" for c in columns)
+            self.db.execute(f"create temp table {self.prefix}{name} ({definition})")
+            self._created.add(name)
         placeholders = ", ".join("?" * len(columns))
-        values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
-        try:
-            batch = [values(row) for row in rows]
-        except KeyError:  # a row without some column: read it as NULL, like an insert would
-            batch = [[row.get(c) for c in columns] for row in rows]
-        self.db.conn.executemany(f"insert into temp.{self.prefix}{name} values ({placeholders})", batch)
+        self.db.conn.executemany(f"insert into temp.{self.prefix}{name} values ({placeholders})", rows)
 
     def commit(self, sha256: str, import_id: int | None) -> int:
         """Copy the staged rows into the study; the caller holds the transaction. Returns the source id."""
@@ -203,7 +214,7 @@ class StagedSource:
     def _copy_statements(self, source_id: int, utterance_base: int) -> None:
         db = self.db
         statement_base = db.execute("select coalesce(max(id), 0) from statements").fetchone()[0]
-        extra = [c for c in self._columns["statements"] if c not in ("local_id", "local_utterance")]
+        extra = [c for c in STATEMENT_COLUMNS if c not in ("local_id", "local_utterance")]
         into, values = ", ".join(f"[{c}]" for c in extra), ", ".join(f"s.[{c}]" for c in extra)
         db.execute(f"""
             insert into statements (id, source_id, utterance_id, participant_id, idx, {into})
@@ -211,18 +222,19 @@ class StagedSource:
             from temp.{self.prefix}statements s join utterances u on u.id = ? + s.local_utterance + 1
             order by s.local_id""", [statement_base, source_id, utterance_base])
         index_source_metadata(db, source_id)  # metadata filters look statements up by key and value
-        if "tags" in self._columns:
-            tag_columns = [c for c in self._columns["tags"] if c != "statement_id"]
+        if "tags" in self._created:
+            tag_columns = TAG_COLUMNS[1:]
             db.execute(f"""
-                insert into tags (statement_id, {", ".join(f"[{c}]" for c in tag_columns)})
-                select ? + t.statement_id + 1, {", ".join(f"t.[{c}]" for c in tag_columns)}
-                from temp.{self.prefix}tags t order by t.rowid""", [statement_base])
+                insert into tags (statement_id, {", ".join(f"[{c}]" for c in tag_columns)},
+                                  coder, created_at, correction_id, superseded_by)
+                select ? + t.statement_id + 1, {", ".join(f"t.[{c}]" for c in tag_columns)}, null, ?, null, null
+                from temp.{self.prefix}tags t order by t.rowid""", [statement_base, self.now])
 
     def drop(self) -> None:
         """Remove the staging tables (always, whether the copy happened or not)."""
-        for name in ("utterances", "statements", "tags"):
+        for name in STAGED_COLUMNS:
             self.db.execute(f"drop table if exists temp.{self.prefix}{name}")
-        self._columns.clear()
+        self._created.clear()
 
 
 def save_source(
@@ -275,18 +287,17 @@ def replace_auto_tags(db: Database, items: Iterable[tuple[int, Tags]]) -> int:
             f"select distinct statement_id from tags where origin = 'human' and statement_id in "
             f"({','.join('?' * len(chunk))})", chunk))
     db.conn.executemany("delete from tags where statement_id = ? and origin != 'human'", [(i,) for i in ids])
-    rows = [row for statement_id, tags in items for row in tag_rows(statement_id, tags, now)]
+    rows = [(*row, now) for statement_id, tags in items for row in tag_rows(statement_id, tags)]
     if rows:  # plain executemany: sqlite-utils' insert_all costs more than the insert itself here
-        columns = list(rows[0])
-        db.conn.executemany(f"insert into tags ({', '.join(f'[{c}]' for c in columns)}) "
-                            f"values ({', '.join('?' * len(columns))})", [tuple(row.values()) for row in rows])
-    automatic = [(statement_id, effective_columns(tags)) for statement_id, tags in items if statement_id not in coded]
+        db.conn.executemany(f"insert into tags ({', '.join(f'[{c}]' for c in TAG_COLUMNS)}, created_at, coder, "
+                            f"correction_id, superseded_by) values ({', '.join('?' * (len(TAG_COLUMNS) + 1))}, "
+                            "null, null, null)", rows)
+    automatic = [(*effective_values(tags), statement_id) for statement_id, tags in items if statement_id not in coded]
     if automatic:
-        columns = list(automatic[0][1])
-        db.conn.executemany(f"update statements set {', '.join(f'[{c}] = ?' for c in columns)} where id = ?",
-                            [[values[c] for c in columns] + [statement_id] for statement_id, values in automatic])
+        db.conn.executemany(f"update statements set {', '.join(f'[{c}] = ?' for c in EFFECTIVE_COLUMNS)} where id = ?",
+                            automatic)
     db.conn.executemany("update statements set lemmas = ?, actions = ? where id = ?",
-                        [(" ".join(tags.lemmas), json.dumps(tags.actions), statement_id)
+                        [(" ".join(tags.lemmas), code_list_json(tags.actions), statement_id)
                          for statement_id, tags in items if statement_id in coded])
     refresh_effective(db, [statement_id for statement_id in ids if statement_id in coded])
     return len(items)
