@@ -20,6 +20,7 @@ the rest is tagged in-process, never silently differently.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -108,6 +109,10 @@ def _start_worker(recipe: TaggerRecipe) -> None:
 
         tagger = Tagger(load_codebook(recipe.codebook_path), model=recipe.model, quiet=True)
         _worker["tagger"], _worker["fingerprint"] = tagger, pipeline_fingerprint(tagger)
+        # The model lives as long as this process: keep the garbage collector from rescanning
+        # its objects on every full collection (14-16 µs a statement). Only in a worker: a
+        # frozen tagger in the calling process could never be freed (the TUI rebuilds it).
+        gc.freeze()
     except Exception as exc:  # reported to the caller, which then tags in-process
         _worker["error"] = f"{type(exc).__name__}: {exc}"
 
