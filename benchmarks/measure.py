@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from voicemap.nlp.parallel import CHUNK, WINDOW_PER_WORKER
+from voicemap.nlp.parallel import CHUNK, WINDOW_PER_WORKER, _worker_environment
 
 HERE = Path(__file__).resolve().parent
 
@@ -196,6 +196,9 @@ def _start_bare_worker(whole: bool) -> None:
 
     threadpool_limits(1)
     _bare_worker["nlp"] = whole_nlp() if whole else bare_nlp()[0]
+    import gc
+
+    gc.freeze()  # as voicemap's own workers do
 
 
 def _bare_chunk(texts: list[str]) -> int:
@@ -203,10 +206,11 @@ def _bare_chunk(texts: list[str]) -> int:
 
 
 def bare_pool(texts: list[str], workers: int, whole: bool = False) -> float:
-    """`nlp.pipe` in the same kind of pool voicemap uses (spawned workers, same chunks), start-up included."""
+    """`nlp.pipe` in the same kind of pool voicemap uses (spawned workers with the same environment and
+    garbage-collector setting, same chunks), start-up included."""
     started = time.perf_counter()
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_bare_worker,
-                             initargs=(whole,)) as pool:
+    with _worker_environment(), ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                                    initializer=_start_bare_worker, initargs=(whole,)) as pool:
         chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
         done = sum(pool.map(_bare_chunk, chunks, chunksize=1))
     assert done == len(texts)
