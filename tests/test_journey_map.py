@@ -124,3 +124,10 @@ def test_mean_sentiment_is_added_up_in_statement_order(fresh_db, codebook):
     in_order = sum(score for score, _ in scores) / 3
     assert f"{in_order:+.2f}" == "+0.00" and f"{(-0.4 + 0.1 + 0.3) / 3:+.2f}" == "-0.00"
     assert "Average sentiment +0.00." in _section(render_journey_map(fresh_db, codebook), stage.label)
+
+
+def test_a_stock_answer_many_people_gave_is_quoted_once():
+    same = [{"id": i, "participant_id": i, "lemmas": "great service", "text": "Great service!"} for i in range(1, 6)]
+    other = [{"id": 9, "participant_id": 9, "lemmas": "great service driver", "text": "Great service, kind driver."}]
+    quoted = representative(same + other, 3)
+    assert sorted(row["id"] for row in quoted) == [1, 9]  # one "Great service!", then the next wording

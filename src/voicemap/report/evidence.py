@@ -2,7 +2,8 @@
 
 A representative quote shares the group's most common words (its centre, measured
 on content lemmas), one per participant, so a single talkative customer cannot fill
-the evidence, and long rambles are trimmed with […].
+the evidence, and one per wording, so a stock answer many people gave ("Great service")
+is quoted once; long rambles are trimmed with […].
 """
 
 from __future__ import annotations
@@ -48,11 +49,13 @@ def most_typical(ids: Sequence[int], people: Sequence[Any], lemmas: Sequence[str
         centrality = sum(map(count, words)) / size * min(1.0, size / 4) if size else 0.0
         order.append((-centrality, ids[index], index))
     order.sort()
-    chosen, seen = [], set()
+    chosen, seen, wordings = [], set(), set()
     for _, _, index in order:
-        if people[index] in seen:
+        wording = lemmas[index]
+        if people[index] in seen or (wording and wording in wordings):
             continue
         seen.add(people[index])
+        wordings.add(wording)
         chosen.append(index)
         if len(chosen) == k:
             break
