@@ -96,7 +96,7 @@ def _open(path: Path, reader: str, options: ReadOptions) -> tuple[SourceStream, 
     names, columns, id_column = options.interviewer_names, options.text_columns, options.id_column
     if reader == "plain":
         from voicemap.ingest.transcript import read_transcript
-        return _whole(read_transcript(path, interviewer_names=names))
+        return _whole(read_transcript(path, interviewer_names=names, check_conversation=options.kind is None))
     if reader == "webvtt":
         from voicemap.ingest.webvtt import read_webvtt
         return _whole(read_webvtt(path, names))

@@ -12,6 +12,7 @@ never tagged. The DOCX and transcripts-in-a-table readers reuse this parser.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from voicemap.domain import Source, Utterance
@@ -24,6 +25,11 @@ from voicemap.settings import limits
 DEFAULT_INTERVIEWER_NAMES = ("Interviewer", "Moderator", "Q", "Facilitator", "Researcher", "Host")
 HEADER_KEYS = {"title", "date", "participant", "participants", "interviewer", "study", "location",
                "duration", "project", "recorded", "session", "notes", "language", "id"}
+
+# What `not_a_conversation` allows (see its docstring for how they were chosen).
+MAX_PROSE_BEFORE_FIRST_TURN = 0.2  # share of the text before the first turn
+MIN_TURNS_FOR_SPEAKER_CHECK = 4  # this many turns, none by a returning speaker: headings, not people
+MIN_TURN_PARAGRAPHS = 0.25  # share of paragraphs (from the first turn on) that open with a turn
 
 _TIMESTAMP = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 # Name words are bounded ({0,40}), no two whitespace runs touch and the text starts with a
@@ -117,6 +123,37 @@ def parse_turns(
     return utterances
 
 
+def _paragraph_starts(lines: list[str]) -> list[int]:
+    """Indexes of the first line of each blank-line-separated paragraph."""
+    return [i for i, line in enumerate(lines) if line.strip() and (i == 0 or not lines[i - 1].strip())]
+
+
+def not_a_conversation(lines: list[str], utterances: list[Utterance], first_line: int) -> str | None:
+    """Why text with a few `Word: text` lines reads as a document rather than a conversation, or None.
+
+    Notes, discussion guides and READMEs have lines like "Run the tests:" that parse as
+    turns, and everything after one would become a customer's words. Measured on 257
+    real and sample transcripts (none flagged) and 210 text documents that hold such a
+    line (200 flagged): a transcript starts with its turns, its speakers come back, and
+    its paragraphs start with a turn; a document does none of these.
+    """
+    starts = {u.line - first_line for u in utterances}
+    first = min(starts)
+    total = sum(len(line.strip()) for line in lines) or 1
+    before = sum(len(line.strip()) for line in lines[:first])
+    if before / total > MAX_PROSE_BEFORE_FIRST_TURN:
+        return f"{before / total:.0%} of its text comes before the first 'Name: ...' turn"
+    speakers = Counter(u.speaker for u in utterances)
+    if len(utterances) >= MIN_TURNS_FOR_SPEAKER_CHECK and max(speakers.values()) == 1:
+        shown = ", ".join(f"'{name}'" for name in list(speakers)[:3])
+        return f"none of its {len(speakers)} 'speakers' ({shown}, ...) speaks twice"
+    paragraphs = [first, *(start for start in _paragraph_starts(lines) if start > first)]
+    opening = sum(1 for start in paragraphs if start in starts or start + 1 in starts)
+    if opening / len(paragraphs) < MIN_TURN_PARAGRAPHS:
+        return f"only {opening} of its {len(paragraphs)} paragraphs start with a 'Name: ...' turn"
+    return None
+
+
 def read_transcript(
     path: str | Path,
     interviewer_names: tuple[str, ...] | list[str] = DEFAULT_INTERVIEWER_NAMES,
@@ -124,8 +161,13 @@ def read_transcript(
     encoding: str = "utf-8",
     known_speakers: set[str] | None = None,
     first_line: int = 1,
+    check_conversation: bool = False,
 ) -> Source:
-    """Read one transcript into a Source whose utterances are the speaker turns."""
+    """Read one transcript into a Source whose utterances are the speaker turns.
+
+    `check_conversation` (a text file whose kind was detected, not given) refuses a
+    file that reads as a document (`not_a_conversation`); `--kind transcript` skips it.
+    """
     if text is None:
         text, encoding = read_text(path)
     lines = text.split("\n")
@@ -137,6 +179,10 @@ def read_transcript(
     if not utterances:
         raise InputFileError(path, "no speaker turns found (expected lines like 'Name: what they said' "
                                    "or 'Name  0:03' above the turn)")
+    problem = check_conversation and not_a_conversation(lines[header_lines:], utterances, first_line + header_lines)
+    if problem:
+        raise InputFileError(path, f"does not read as a transcript ({problem}); if it is one, import it "
+                                   "with --kind transcript")
     if len(utterances) > limits().max_rows:
         raise InputFileError(path, f"has more than {limits().max_rows:,} speaker turns (the VOICEMAP_MAX_ROWS "
                                    "limit); split the file or raise the limit")
