@@ -172,27 +172,30 @@ class TextStream:
             raise
         return lines + (last not in ("\n", "\r"))  # a last line without its line end counts too
 
-    def _cleaned(self) -> Iterator[str]:
-        r"""Cleaned text in pieces that end at a line end, so cleaning a piece equals cleaning the whole.
+    def _cleaned(self, at_line_ends: bool = True) -> Iterator[str]:
+        r"""Cleaned text in pieces that end where cleaning a piece equals cleaning the whole.
 
-        A piece never ends between "\r" and "\n", nor inside an operating-system escape
-        sequence ("\x1b]...\x07" may span lines), the only things `strip_control_chars`
-        matches across a line end.
+        `strip_control_chars` matches across a cut only at "\r\n" and inside a terminal
+        escape sequence ("\x1b]...\x07" may span lines). With `at_line_ends` every piece
+        ends at a line end, outside any escape sequence (what `lines` needs); without, a
+        piece holding no escape ends with its block, so a document written on one line
+        (a JSON export) is still read a block at a time.
         """
         decoder = codecs.getincrementaldecoder(self.encoding)("strict")
         carry = ""
         for block in self._blocks():
             text = carry + decoder.decode(block)
-            cut = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1  # a "\r" last may precede "\n"
-            while cut and _escape_open_at(text, cut):
-                escape = text.rfind("\x1b", 0, cut)
-                cut = max(text.rfind("\n", 0, escape), text.rfind("\r", 0, escape)) + 1
+            cut = _safe_cut(text, at_line_ends)
             if cut:
                 yield strip_control_chars(text[:cut])
             carry = text[cut:]
         carry += decoder.decode(b"", final=True)
         if carry:
             yield strip_control_chars(carry)
+
+    def chunks(self) -> Iterator[str]:
+        """The cleaned text in pieces of about a block, not necessarily whole lines (for a streaming parser)."""
+        return self._cleaned(at_line_ends=False)
 
     def lines(self) -> Iterator[str]:
         r"""The cleaned text's lines, each with its "\n" (the last one may lack it); counts `lines_read`."""
@@ -205,7 +208,7 @@ class TextStream:
     def head(self, chars: int) -> str:
         """The first `chars` characters of the cleaned text (whole lines read, then cut)."""
         collected, size = [], 0
-        for piece in self._cleaned():
+        for piece in self.chunks():  # not whole lines: a one-line JSON document is not read whole
             collected.append(piece)
             size += len(piece)
             if size >= chars:
@@ -215,6 +218,17 @@ class TextStream:
     def text(self) -> str:
         """The whole cleaned text, for formats that can only be parsed whole (a JSON document)."""
         return "".join(self._cleaned())
+
+
+def _safe_cut(text: str, at_line_ends: bool) -> int:
+    """Where a piece of decoded text can end (see `TextStream._cleaned`); 0 means keep it all for later."""
+    if not at_line_ends and "\x1b" not in text:
+        return len(text) - text.endswith("\r")  # a "\r" last may precede "\n"
+    cut = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1  # a "\r" last may precede "\n"
+    while cut and _escape_open_at(text, cut):
+        escape = text.rfind("\x1b", 0, cut)
+        cut = max(text.rfind("\n", 0, escape), text.rfind("\r", 0, escape)) + 1
+    return cut
 
 
 def _escape_open_at(text: str, cut: int) -> bool:

@@ -3,7 +3,7 @@
 We decode the bytes ourselves (see decoding.py) because exports arrive in UTF-16 and
 cp1252. CSV, TSV and JSON Lines are read a line at a time (`open_table`), so a
 100,000-row export never sits in memory: readers turn each row into utterances as the
-import asks for them. A JSON document can only be parsed whole. Every row keeps its
+import asks for them; a JSON document's records are streamed too (json_stream.py). Every row keeps its
 spreadsheet row number so a quote can cite it.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlite_utils.utils import Format
 
 from voicemap.ingest.decoding import TextStream, strip_control_chars
 from voicemap.ingest.errors import InputFileError
+from voicemap.ingest.json_stream import stream_json_records
 from voicemap.settings import Limits, limits
 
 EXTRA_KEY = "_voicemap_extra_values"
@@ -27,6 +29,7 @@ SHOWN_COLUMNS = 30  # column lists in messages: enough to spot the right name, n
 SHOWN_NAME_CHARS = 40
 HEAD_CHARS = 65_536  # text looked at to tell CSV from TSV from JSON
 Row = tuple[dict[str, Any], int, float]  # (row, row number, share of the file read once it is)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # "\ud83d": maybe half of a pair
 
 
 @dataclass
@@ -123,7 +126,8 @@ def _sniff_csv_format(text: str) -> Format:
 def _load_json(path: Path, text: str, where: str = "") -> Any:
     """json.loads with every way it can fail turned into one line naming the file."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
+        return _without_lone_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
     except json.JSONDecodeError as exc:
         position = f" at line {exc.lineno}" if not where else ""
         raise InputFileError(path, f"{where or 'is'} not valid JSON ({exc.msg}{position})") from None
@@ -132,6 +136,28 @@ def _load_json(path: Path, text: str, where: str = "") -> Any:
                                    f"records (limit {limits().max_json_depth} levels, VOICEMAP_MAX_JSON_DEPTH)") from None
     except ValueError as exc:  # e.g. an integer with more digits than Python will convert
         raise InputFileError(path, f"{where or 'is'} not usable JSON ({str(exc).splitlines()[0][:120]})") from None
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    r"""Replace a lone "\ud800"-style escape's character with "?", as the streaming parser does.
+
+    Such a character cannot be stored (it is not UTF-8); one in a review made the whole
+    file fail at the database. Pairs (an escaped emoji) are one character already.
+    """
+    clean = lambda item: item.encode("utf-8", "replace").decode("utf-8") if isinstance(item, str) else item  # noqa: E731
+    value = clean(value)
+    stack = [value]
+    while stack:  # no recursion: json.loads accepts nesting deeper than Python's recursion limit allows here
+        item = stack.pop()
+        if isinstance(item, list):
+            item[:] = [clean(child) for child in item]
+            stack.extend(child for child in item if isinstance(child, (list, dict)))
+        elif isinstance(item, dict):
+            cleaned = {clean(key): clean(child) for key, child in item.items()}
+            item.clear()
+            item.update(cleaned)
+            stack.extend(child for child in item.values() if isinstance(child, (list, dict)))
+    return value
 
 
 def _json_rows(path: Path, text: str, fmt: Format) -> tuple[list[dict], list[int]]:
@@ -307,8 +333,13 @@ def open_table(path: str | Path) -> TableStream:
         lines = max(1, text.line_count)
         rows: Iterator[Row] = ((row, number, min(1.0, number / lines))
                                for row, number in _json_lines(path, text.lines()))
+    elif fmt == Format.JSON and (streamed := stream_json_records(path, text, limit)):
+        found, count, rows = streamed  # a list of records, read one at a time
+        _check_row_count(path, count, limit)
+        columns += found
+        _check_columns(path, columns, limit)
     elif fmt in (Format.JSON, Format.NL) or not head.strip():
-        whole = text.text()  # a JSON document can only be parsed whole
+        whole = text.text()  # anything json_stream leaves to json.loads: parsed whole, as before
         fmt = _format_for(path, whole) or _sniff_csv_format(whole)
         if fmt in (Format.JSON, Format.NL):
             json_rows, numbers = _json_rows(path, whole, fmt)
