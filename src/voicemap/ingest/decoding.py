@@ -206,9 +206,9 @@ class TextStream:
                 yield line
 
     def head(self, chars: int) -> str:
-        """The first `chars` characters of the cleaned text (whole lines read, then cut)."""
+        """The first `chars` characters of the cleaned text (read a block at a time, then cut)."""
         collected, size = [], 0
-        for piece in self.chunks():  # not whole lines: a one-line JSON document is not read whole
+        for piece in self.chunks():  # not whole lines: a one-line JSON document is not read whole to sniff it
             collected.append(piece)
             size += len(piece)
             if size >= chars:

@@ -1,16 +1,16 @@
 """A JSON document's records one at a time (ijson), so a large review export is never held whole.
 
-`json.loads` builds every record before the first one is used: reading a 92 MB array
-of 500,000 reviews took 376 MB and grew with the file, where JSON Lines stays flat.
-Two passes over the cleaned text instead: the first reads parser events only (no
+`json.loads` builds every record before the first one is used: reading a 90 MB array
+of 500,000 reviews took 338 MB more (benchmarks/reader_memory.py), where JSON Lines stays
+flat. Two passes over the cleaned text instead: the first reads parser events only (no
 values kept) to learn where the records are — the top-level list, or the one list of
 objects in a wrapper such as `{"reviews": [...]}` — how many there are, their keys, and
 how deep anything nests; the second hands the records out one at a time.
 
 Whatever this path does not handle exactly like `json.loads` — invalid JSON, numbers
 beyond 64 bits, NaN, a lone surrogate escape, a single object, duplicate wrapper keys,
-nesting past the depth limit — returns None, and the caller parses the document whole as before, so every
-error message and every edge case stays what it was.
+nesting past the depth limit — returns None, and the caller parses the document whole
+as before, so every error message and every edge case stays what it was.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any, Iterator
+
+import ijson
 
 from voicemap.ingest.decoding import TextStream
 from voicemap.ingest.errors import InputFileError
@@ -86,8 +88,6 @@ class _Layout:
 
 def _scan(reader: _Utf8Reader, limit: Limits) -> tuple[str, list[str], int] | None:
     """(list name, keys, record count) of the document's records, or None when it must be parsed whole."""
-    import ijson
-
     layout = _Layout(limit.max_columns)
     depth, top, name, wrapper_keys = 0, None, None, set()
     for event, value in ijson.basic_parse(reader, use_float=True):
@@ -132,10 +132,6 @@ def _scan(reader: _Utf8Reader, limit: Limits) -> tuple[str, list[str], int] | No
 
 def stream_json_records(path: Path, text: TextStream, limit: Limits) -> tuple[list[str], int, Iterator[Row]] | None:
     """The records' keys (in order of first appearance), their count and the records; None: parse it whole."""
-    try:
-        import ijson
-    except ImportError:  # a declared dependency; without it the document is parsed whole
-        return None
     try:
         found = _scan(_Utf8Reader(text.chunks(), check_surrogates=True), limit)
     except (ijson.JSONError, ValueError, OverflowError, _ParseWhole):  # invalid JSON, or ijson's own limits

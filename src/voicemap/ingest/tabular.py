@@ -144,7 +144,9 @@ def _without_lone_surrogates(value: Any) -> Any:
     Such a character cannot be stored (it is not UTF-8); one in a review made the whole
     file fail at the database. Pairs (an escaped emoji) are one character already.
     """
-    clean = lambda item: item.encode("utf-8", "replace").decode("utf-8") if isinstance(item, str) else item  # noqa: E731
+    def clean(item: Any) -> Any:
+        return item.encode("utf-8", "replace").decode("utf-8") if isinstance(item, str) else item
+
     value = clean(value)
     stack = [value]
     while stack:  # no recursion: json.loads accepts nesting deeper than Python's recursion limit allows here
